@@ -1,0 +1,222 @@
+"""Environment variables, paths and the persistent ``config.json``.
+
+Every ``TOLLAMA_*`` variable is read here and only here, each with its default and a description
+that ``tollama info`` prints (as Ollama's ``envconfig`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tollama.core.errors import InvalidRequest
+from tollama.core.files import atomic_write_text
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 11435
+DEFAULT_BASE_URL = f"http://localhost:{DEFAULT_PORT}"
+DEFAULT_MODEL = "auto-ets"
+CONFIG_VERSION = 1
+
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "TOLLAMA_HOME": ("~/.tollama", "base folder of config, models, runtimes and logs"),
+    "TOLLAMA_HOST": (f"{DEFAULT_HOST}:{DEFAULT_PORT}", "daemon bind address host:port"),
+    "TOLLAMA_BASE_URL": (DEFAULT_BASE_URL, "daemon URL used by the CLI and clients"),
+    "TOLLAMA_FORECAST_TIMEOUT_SECONDS": ("300", "per-request runner timeout; the runner restarts after it"),
+    "TOLLAMA_KEEP_ALIVE": ("5m", "how long an idle model stays loaded (0 unloads now, -1 never)"),
+    "TOLLAMA_HF_TOKEN": ("", "Hugging Face token for gated models (never persisted)"),
+    "TOLLAMA_NO_AUTOSTART": ("", "set to 1 so `tollama run` never starts a daemon"),
+    "TOLLAMA_NUM_THREADS": ("", "threads per runner for numeric libraries (default: all cores)"),
+    "TOLLAMA_MAX_QUEUE": ("256", "requests waiting per model before 503"),
+    "TOLLAMA_MAX_LOADED_MODELS": ("0", "loaded-model cap; idle/LRU models are unloaded first (0 = no cap)"),
+    "TOLLAMA_MAX_REQUEST_BYTES": (str(64 * 1024 * 1024), "largest accepted request body"),
+    "TOLLAMA_API_KEY": ("", "API key clients send as a Bearer token"),
+    "TOLLAMA_API_KEYS": ("", "comma-separated keys the daemon accepts"),
+    "TOLLAMA_ORIGINS": ("", "extra CORS origins, comma-separated"),
+}
+
+
+def env(name: str, environ: dict[str, str] | None = None) -> str:
+    """Value of a documented variable, or its default."""
+    source = os.environ if environ is None else environ
+    value = source.get(name, "")
+    return value if value != "" else ENV_VARS[name][0]
+
+
+def env_is_set(name: str, environ: dict[str, str] | None = None) -> bool:
+    source = os.environ if environ is None else environ
+    return source.get(name, "") != ""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where local state lives; everything hangs off one home folder."""
+
+    home: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Paths:
+        return cls(Path(env("TOLLAMA_HOME", environ)).expanduser().resolve())
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.json"
+
+    @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def runtimes(self) -> Path:
+        return self.home / "runtimes"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+
+def parse_host(value: str) -> tuple[str, int]:
+    """``host:port`` (or ``host`` / ``:port``) into a bind address."""
+    host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
+    host = host.strip("[]") or DEFAULT_HOST
+    try:
+        return host, int(port) if port else DEFAULT_PORT
+    except ValueError as exc:
+        raise InvalidRequest(f"TOLLAMA_HOST={value!r} is not host:port") from exc
+
+
+def forecast_timeout_seconds(environ: dict[str, str] | None = None) -> float:
+    raw = env("TOLLAMA_FORECAST_TIMEOUT_SECONDS", environ)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"TOLLAMA_FORECAST_TIMEOUT_SECONDS={raw!r} is not a number") from exc
+    if value <= 0:
+        raise InvalidRequest("TOLLAMA_FORECAST_TIMEOUT_SECONDS must be positive")
+    return value
+
+
+def int_env(name: str, environ: dict[str, str] | None = None) -> int:
+    raw = env(name, environ)
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name}={raw!r} is not an integer") from exc
+
+
+# --- config.json ---------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PullConfig(_Section):
+    https_proxy: str | None = None
+    http_proxy: str | None = None
+    no_proxy: str | None = None
+    hf_home: str | None = None
+    offline: bool | None = None
+
+
+class DaemonConfig(_Section):
+    auto_bootstrap: bool = True
+
+
+class TollamaConfig(_Section):
+    version: int = CONFIG_VERSION
+    default_model: str | None = None
+    pull: PullConfig = Field(default_factory=PullConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+
+
+CONFIG_KEYS: dict[str, str] = {
+    "default_model": "model served when a request names none",
+    "pull.https_proxy": "proxy for HTTPS pulls",
+    "pull.http_proxy": "proxy for HTTP pulls",
+    "pull.no_proxy": "hosts that bypass the proxy",
+    "pull.hf_home": "Hugging Face cache home used by pulls",
+    "pull.offline": "pull from the local cache only (true/false)",
+    "daemon.auto_bootstrap": "build per-family runtimes on first use (true/false)",
+}
+_BOOL_KEYS = frozenset({"pull.offline", "daemon.auto_bootstrap"})
+_SECRET_WORDS = ("token", "password", "secret", "api_key")
+
+
+def load_config(path: Path) -> TollamaConfig:
+    """Read config.json; a missing file is the default, a broken one a clear error."""
+    if not path.exists():
+        return TollamaConfig()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        return TollamaConfig.model_validate(data)
+    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
+        raise InvalidRequest(f"config file {path} is invalid ({first}); fix or delete it") from exc
+
+
+def save_config(path: Path, config: TollamaConfig) -> None:
+    atomic_write_text(path, config.model_dump_json(indent=2, exclude_none=True) + "\n")
+
+
+def get_config_value(config: TollamaConfig, key: str) -> Any:
+    _check_key(key)
+    node: Any = config
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def set_config_value(config: TollamaConfig, key: str, value: str | None) -> TollamaConfig:
+    """Return a copy with ``key`` set from its string form (``None`` unsets it)."""
+    _check_key(key)
+    data = config.model_dump()
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    node[leaf] = _parse_value(key, value) if value is not None else None
+    try:
+        return TollamaConfig.model_validate(_drop_none_defaults(data))
+    except ValidationError as exc:
+        raise InvalidRequest(f"invalid value for {key}: {_first_error(exc)}") from exc
+
+
+def _check_key(key: str) -> None:
+    if any(word in key.lower() for word in _SECRET_WORDS):
+        raise InvalidRequest(
+            f"'{key}' is a secret and is never written to config; use TOLLAMA_HF_TOKEN or --token"
+        )
+    if key not in CONFIG_KEYS:
+        raise InvalidRequest(f"unknown config key '{key}'; known keys: {', '.join(CONFIG_KEYS)}")
+
+
+def _parse_value(key: str, value: str) -> Any:
+    if key not in _BOOL_KEYS:
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise InvalidRequest(f"{key} takes true or false, not {value!r}")
+
+
+def _drop_none_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    daemon = data.get("daemon", {})
+    if daemon.get("auto_bootstrap") is None:
+        daemon.pop("auto_bootstrap", None)
+    return data
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        return f"{loc}: {err['msg']}" if loc else err["msg"]
+    return str(exc).splitlines()[0]

@@ -1,0 +1,327 @@
+"""Every wire type of the public API and the runner protocol (pydantic v2).
+
+Structural rules (lengths, finiteness, ids, quantile levels, covariate shapes) are checked here
+so that every entry point rejects the same inputs with the same message. Checks that need the
+registry (horizon limits, capabilities) or pandas (frequencies) live in the daemon.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CovariateValues = list[float] | list[str]
+METRIC_NAMES = ("mape", "mase", "smape", "mae", "rmse", "wql")
+MetricName = Literal["mape", "mase", "smape", "mae", "rmse", "wql"]
+
+
+class _Wire(BaseModel):
+    """Unknown fields are ignored, so clients of other versions keep working."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _covariate_array(series_id: str, field: str, name: str, values: list[Any]) -> CovariateValues:
+    where = f"series '{series_id}': {field}['{name}']"
+    if not values:
+        return []
+    if all(isinstance(v, str) for v in values):
+        return list(values)
+    if any(isinstance(v, str) for v in values):
+        raise ValueError(f"{where} mixes numbers and strings; use all-numeric or all-string values")
+    out: list[float] = []
+    for v in values:
+        if v is None or isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"{where} contains {v!r}; covariate values must be numbers or strings")
+        if not math.isfinite(v):
+            raise ValueError(f"{where} contains a non-finite value ({v})")
+        out.append(float(v))
+    return out
+
+
+class SeriesInput(_Wire):
+    """One input series; ``null`` in ``target`` is a missing value."""
+
+    id: str = Field(min_length=1)
+    freq: str | None = None
+    timestamps: list[str] | None = None
+    target: list[float | None]
+    past_covariates: dict[str, list[Any]] = Field(default_factory=dict)
+    future_covariates: dict[str, list[Any]] = Field(default_factory=dict)
+    static_covariates: dict[str, float | str] = Field(default_factory=dict)
+    actuals: list[float] | None = None
+
+    @property
+    def has_gaps(self) -> bool:
+        return any(v is None for v in self.target)
+
+    def check(self, horizon: int) -> None:
+        """Raise ValueError naming this series and the field at fault."""
+        sid = self.id
+        n = len(self.target)
+        if n == 0:
+            raise ValueError(f"series '{sid}': target is empty")
+        if all(v is None for v in self.target):
+            raise ValueError(f"series '{sid}': target has no observed values (all null)")
+        for i, v in enumerate(self.target):
+            if v is not None and not math.isfinite(v):
+                raise ValueError(f"series '{sid}': target[{i}] is not finite ({v})")
+        if self.timestamps is not None and len(self.timestamps) != n:
+            raise ValueError(
+                f"series '{sid}': timestamps has {len(self.timestamps)} values but target has {n}"
+            )
+        for name, values in self.past_covariates.items():
+            if len(values) != n:
+                raise ValueError(
+                    f"series '{sid}': past_covariates['{name}'] has {len(values)} values but target has {n}"
+                )
+            self.past_covariates[name] = _covariate_array(sid, "past_covariates", name, values)
+        for name, values in self.future_covariates.items():
+            if name not in self.past_covariates:
+                raise ValueError(
+                    f"series '{sid}': future_covariates['{name}'] has no past_covariates['{name}']; "
+                    "every known-future covariate needs its history too"
+                )
+            if len(values) != horizon:
+                raise ValueError(
+                    f"series '{sid}': future_covariates['{name}'] has {len(values)} values "
+                    f"but horizon is {horizon}"
+                )
+            self.future_covariates[name] = _covariate_array(sid, "future_covariates", name, values)
+            past_is_str = bool(self.past_covariates[name]) and isinstance(self.past_covariates[name][0], str)
+            future_is_str = bool(values) and isinstance(self.future_covariates[name][0], str)
+            if past_is_str != future_is_str:
+                raise ValueError(
+                    f"series '{sid}': covariate '{name}' is numeric in one of past/future and "
+                    "string in the other"
+                )
+        for name, value in self.static_covariates.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"series '{sid}': static_covariates['{name}'] is not finite")
+        if self.actuals is not None:
+            if len(self.actuals) != horizon:
+                raise ValueError(
+                    f"series '{sid}': actuals has {len(self.actuals)} values but horizon is {horizon}"
+                )
+            if not all(math.isfinite(v) for v in self.actuals):
+                raise ValueError(f"series '{sid}': actuals contains a non-finite value")
+
+
+class MetricsParameters(_Wire):
+    names: list[MetricName] = Field(default_factory=list)
+    mase_seasonality: int = Field(default=1, ge=1)
+
+
+class ForecastParameters(BaseModel):
+    """Shared knobs plus family sections (``timesfm``, ``stats``, ...) passed through as-is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    covariates_mode: Literal["best_effort", "strict"] = "best_effort"
+    metrics: MetricsParameters | None = None
+
+
+class ForecastRequest(_Wire):
+    """The one forecast contract every family serves."""
+
+    model: str | None = Field(default=None, validation_alias=AliasChoices("model", "name"))
+    horizon: int = Field(ge=1)
+    quantiles: list[float] = Field(default_factory=list)
+    series: list[SeriesInput] = Field(min_length=1)
+    parameters: ForecastParameters = Field(default_factory=ForecastParameters)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("quantiles")
+    @classmethod
+    def _check_quantiles(cls, levels: list[float]) -> list[float]:
+        for q in levels:
+            if not 0.0 < q < 1.0:
+                raise ValueError(f"quantile {q} is outside (0, 1)")
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"quantiles contain duplicates: {levels}")
+        return sorted(levels)
+
+    @model_validator(mode="after")
+    def _check_series(self) -> ForecastRequest:
+        seen: set[str] = set()
+        for series in self.series:
+            if series.id in seen:
+                raise ValueError(f"series id '{series.id}' appears more than once; ids must be unique")
+            seen.add(series.id)
+            series.check(self.horizon)
+        return self
+
+
+class ForecastApiRequest(ForecastRequest):
+    """``POST /api/forecast`` body: the contract plus Ollama's ``stream`` and ``keep_alive``."""
+
+    stream: bool = True
+    keep_alive: str | float | None = None
+
+
+def quantile_key(level: float) -> str:
+    """Response key of a quantile level: the JSON number as a string (``0.1`` -> ``"0.1"``)."""
+    return repr(float(level))
+
+
+class SeriesForecast(_Wire):
+    id: str
+    freq: str | None = None
+    start_timestamp: str | None = None
+    timestamps: list[str] | None = None
+    mean: list[float]
+    quantiles: dict[str, list[float]] | None = None
+
+
+class SeriesMetrics(_Wire):
+    id: str
+    values: dict[str, float]
+
+
+class ForecastMetrics(_Wire):
+    aggregate: dict[str, float]
+    series: list[SeriesMetrics]
+
+
+class ForecastResponse(_Wire):
+    model: str
+    done: bool = True
+    forecasts: list[SeriesForecast]
+    metrics: ForecastMetrics | None = None
+    warnings: list[str] | None = None
+    total_duration: int | None = None
+    load_duration: int | None = None
+
+
+class RunnerSeriesForecast(_Wire):
+    """What a runner returns per series; the daemon adds timestamps, sorting and metrics."""
+
+    id: str
+    mean: list[float]
+    quantiles: dict[str, list[float]] | None = None
+
+
+class RunnerForecast(_Wire):
+    forecasts: list[RunnerSeriesForecast]
+    warnings: list[str] = Field(default_factory=list)
+
+
+# --- registry and store --------------------------------------------------------------------
+
+
+class ModelSource(_Wire):
+    type: Literal["builtin", "huggingface"] = "builtin"
+    repo_id: str | None = None
+    revision: str | None = None
+    allow_patterns: list[str] | None = None
+
+
+class LicenseInfo(_Wire):
+    id: str = "apache-2.0"
+    needs_acceptance: bool = False
+    url: str | None = None
+
+
+class Capabilities(_Wire):
+    """What a model accepts; the daemon drops the rest before a runner sees it."""
+
+    past_covariates_numeric: bool = False
+    past_covariates_categorical: bool = False
+    future_covariates_numeric: bool = False
+    future_covariates_categorical: bool = False
+    static_covariates: bool = False
+    quantiles: bool = True
+    missing_values: bool = True
+
+
+class Limits(_Wire):
+    max_horizon: int | None = None
+    max_context: int | None = None
+    max_series: int | None = None
+    max_quantiles: int | None = None
+
+
+class ModelSpec(_Wire):
+    """A registry entry: what can be pulled."""
+
+    name: str
+    family: str
+    description: str = ""
+    source: ModelSource = Field(default_factory=ModelSource)
+    license: LicenseInfo = Field(default_factory=LicenseInfo)
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    limits: Limits = Field(default_factory=Limits)
+    notes: list[str] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolvedSnapshot(_Wire):
+    commit_sha: str | None = None
+    snapshot_path: str | None = None
+
+
+class ModelManifest(ModelSpec):
+    """An installed model: the spec it was pulled from plus what the pull resolved."""
+
+    resolved: ResolvedSnapshot = Field(default_factory=ResolvedSnapshot)
+    size_bytes: int = 0
+    pulled_at: str
+    accepted_at: str | None = None
+
+
+# --- lifecycle bodies ----------------------------------------------------------------------
+
+
+class ModelRequest(_Wire):
+    """Body naming one model (``show``, ``delete``); ``name`` is accepted as an alias."""
+
+    model: str = Field(validation_alias=AliasChoices("model", "name"))
+
+
+class PullRequest(ModelRequest):
+    stream: bool = True
+    accept_license: bool = False
+    insecure: bool = False
+    offline: bool | None = None
+    https_proxy: str | None = None
+    http_proxy: str | None = None
+    no_proxy: str | None = None
+    hf_home: str | None = None
+    token: str | None = None
+
+
+class ModelSummary(_Wire):
+    name: str
+    family: str
+    size: int
+    modified_at: str
+    license: str
+    capabilities: Capabilities
+
+
+class TagsResponse(_Wire):
+    models: list[ModelSummary]
+
+
+class LoadedModelInfo(_Wire):
+    name: str
+    family: str
+    pid: int | None
+    loaded_at: str
+    expires_at: str | None
+    runtime: str | None = None
+
+
+class PsResponse(_Wire):
+    models: list[LoadedModelInfo]
+
+
+class VersionResponse(_Wire):
+    version: str
+
+
+class HealthResponse(_Wire):
+    status: str
+    version: str

@@ -1,0 +1,93 @@
+"""Frequencies and forecast timestamps, with pandas offsets.
+
+``start_timestamp`` is the first *forecast* step: the last input timestamp plus one ``freq``
+step (the seed README's example printed the last input timestamp instead; we chose the step
+users plot against). Timestamps keep the input's style: dates stay dates.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from tollama.core.schemas import SeriesInput
+
+# pandas 2.2 renamed some aliases; accept the names users still type.
+_ALIASES = {
+    "H": "h",
+    "T": "min",
+    "S": "s",
+    "L": "ms",
+    "U": "us",
+    "N": "ns",
+    "M": "ME",
+    "Q": "QE",
+    "Y": "YE",
+    "A": "YE",
+}
+
+
+@lru_cache(maxsize=256)
+def parse_freq(freq: str) -> pd.DateOffset:
+    """A pandas offset for ``freq``; ValueError with a clear message when unknown."""
+    text = freq.strip()
+    candidates = [text, _ALIASES.get(text, text), _ALIASES.get(text.upper(), text)]
+    for candidate in candidates:
+        try:
+            return to_offset(candidate)
+        except ValueError:
+            continue
+    raise ValueError(f"freq {freq!r} is not a pandas frequency (e.g. 'D', 'h', 'W', 'MS', '15min')")
+
+
+def forecast_timestamps(series: SeriesInput, horizon: int) -> list[str] | None:
+    """Timestamps of the forecast steps, or None when the series has no timestamps/freq."""
+    if not series.timestamps or not series.freq:
+        return None
+    offset = parse_freq(series.freq)
+    last = _parse_timestamp(series.id, series.timestamps[-1])
+    steps = pd.date_range(start=last, periods=horizon + 1, freq=offset)[1:]
+    date_only = _is_date_only(series.timestamps[-1]) and _all_midnight(steps)
+    return [ts.strftime("%Y-%m-%d") if date_only else ts.isoformat() for ts in steps]
+
+
+def check_time_index(series: SeriesInput) -> None:
+    """ValueError naming the series when freq or timestamps cannot be read."""
+    if series.freq:
+        try:
+            parse_freq(series.freq)
+        except ValueError as exc:
+            raise ValueError(f"series '{series.id}': {exc}") from None
+    if series.timestamps:
+        _parse_timestamp(series.id, series.timestamps[0])
+        _parse_timestamp(series.id, series.timestamps[-1])
+
+
+def infer_freq(timestamps: list[str]) -> str | None:
+    """pandas' inferred frequency of the timestamps, or None when irregular or too short."""
+    if len(timestamps) < 3:
+        return None
+    try:
+        return pd.infer_freq(pd.DatetimeIndex(pd.to_datetime(timestamps)))
+    except (ValueError, TypeError):
+        return None
+
+
+def _parse_timestamp(series_id: str, text: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed")
+    return ts
+
+
+def _is_date_only(text: str) -> bool:
+    return len(text.strip()) <= 10
+
+
+def _all_midnight(steps: pd.DatetimeIndex) -> bool:
+    return bool((steps.normalize() == steps).all())

@@ -1,0 +1,48 @@
+"""The one place errors become responses: ``{"error": "<one line>"}`` with the class's status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from tollama.core.errors import TollamaError
+
+logger = logging.getLogger("tollama.daemon")
+
+
+def describe_validation_error(exc: RequestValidationError) -> str:
+    """One readable line from pydantic's error list (the first error, plus a count)."""
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if first.get("type") == "json_invalid":
+        text = f"request body is not valid JSON ({first.get('ctx', {}).get('error', message)})"
+    elif first.get("type") == "missing":
+        text = f"missing required field '{'.'.join(loc)}'"
+    elif first.get("type") == "value_error" and len(loc) <= 1:
+        text = message
+    else:
+        text = f"{'.'.join(loc)}: {message}" if loc else message
+    more = len(errors) - 1
+    return f"{text} (and {more} more error{'s' if more > 1 else ''})" if more else text
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TollamaError)
+    async def _tollama_error(_: Request, exc: TollamaError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": describe_validation_error(exc)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"error": "internal error; see the daemon log"}, status_code=500)

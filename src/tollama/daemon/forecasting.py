@@ -1,0 +1,169 @@
+"""The forecast service: validate against the model, run it through the supervisor, finish.
+
+Everything a family shares happens here once, so adapters stay thin: limits from the registry,
+frequency checks, covariate fitting, quantile ordering, forecast timestamps, metrics, durations.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tollama.core.covariates import fit_covariates
+from tollama.core.durations import parse_keep_alive
+from tollama.core.errors import InvalidRequest, TollamaError
+from tollama.core.metrics import compute_metrics
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    RunnerForecast,
+    SeriesForecast,
+    quantile_key,
+)
+from tollama.core.store import ModelStore
+from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
+from tollama.daemon.supervisor import Supervisor
+
+_API_ONLY = {"stream", "keep_alive"}
+
+
+@dataclass
+class PreparedForecast:
+    """A request checked against its model and ready for the runner."""
+
+    manifest: ModelManifest
+    request: ForecastRequest
+    warnings: list[str]
+    started_ns: int
+
+
+class ForecastService:
+    def __init__(self, store: ModelStore, supervisor: Supervisor, default_model: Callable[[], str]) -> None:
+        self.store = store
+        self.supervisor = supervisor
+        self._default_model = default_model
+
+    def prepare(self, request: ForecastRequest) -> PreparedForecast:
+        """Every check that can fail before any work starts (errors keep their real status)."""
+        started = time.perf_counter_ns()
+        name = request.model or self._default_model()
+        manifest = self.store.get(name)
+        _check_limits(manifest, request)
+        warnings: list[str] = []
+        for series in request.series:
+            try:
+                check_time_index(series)
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from None
+            if series.freq is None and series.timestamps:
+                series.freq = infer_freq(series.timestamps)
+            if series.has_gaps and not manifest.capabilities.missing_values:
+                raise InvalidRequest(
+                    f"series '{series.id}': target has null values and model '{name}' cannot take gaps"
+                )
+        if request.quantiles and not manifest.capabilities.quantiles:
+            warnings.append(
+                f"model '{name}' gives point forecasts only; requested quantiles repeat the point forecast"
+            )
+        fitted, cov_warnings = fit_covariates(request, manifest.capabilities, name)
+        warnings.extend(cov_warnings)
+        return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started)
+
+    async def events(
+        self, request: ForecastRequest, keep_alive: str | float | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Status lines, then the final response object (Ollama's streaming shape)."""
+        keep = (
+            None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
+        )
+        prepared = self.prepare(request)
+        name = prepared.manifest.name
+        yield {"status": f"loading model {name}", "done": False}
+        async with self.supervisor.lease(prepared.manifest, keep) as lease:
+            yield {"status": "forecasting", "done": False}
+            payload = prepared.request.model_dump(mode="json", exclude_none=True, exclude=_API_ONLY)
+            raw = await lease.forecast(payload)
+            load_ns = lease.load_duration
+        response = finish(prepared, RunnerForecast.model_validate(raw), load_ns)
+        yield response.model_dump(mode="json", exclude_none=True)
+
+    async def forecast(
+        self, request: ForecastRequest, keep_alive: str | float | None = None
+    ) -> dict[str, Any]:
+        """The final object alone (``/v1/forecast`` and non-streaming calls)."""
+        final: dict[str, Any] = {}
+        async for event in self.events(request, keep_alive):
+            final = event
+        return final
+
+
+def finish(prepared: PreparedForecast, raw: RunnerForecast, load_ns: int) -> ForecastResponse:
+    """Order quantiles, add timestamps, metrics and durations to a runner's answer."""
+    request = prepared.request
+    by_id = {f.id: f for f in raw.forecasts}
+    levels = request.quantiles
+    forecasts: list[SeriesForecast] = []
+    for series in request.series:
+        out = by_id.get(series.id)
+        if out is None or len(out.mean) != request.horizon:
+            raise TollamaError(f"runner answer for series '{series.id}' is missing or has the wrong length")
+        timestamps = forecast_timestamps(series, request.horizon)
+        quantiles = _ordered_quantiles(out.quantiles or {}, out.mean, levels) if levels else None
+        forecasts.append(
+            SeriesForecast(
+                id=series.id,
+                freq=series.freq,
+                start_timestamp=timestamps[0] if timestamps else None,
+                timestamps=timestamps,
+                mean=out.mean,
+                quantiles=quantiles,
+            )
+        )
+    warnings = [*prepared.warnings, *raw.warnings]
+    metrics = None
+    metric_params = request.parameters.metrics
+    if metric_params and metric_params.names:
+        metrics, metric_warnings = compute_metrics(
+            metric_params.names, request.series, forecasts, levels, metric_params.mase_seasonality
+        )
+        warnings.extend(metric_warnings)
+    return ForecastResponse(
+        model=request.model or prepared.manifest.name,
+        forecasts=forecasts,
+        metrics=metrics,
+        warnings=warnings or None,
+        total_duration=time.perf_counter_ns() - prepared.started_ns,
+        load_duration=load_ns,
+    )
+
+
+def _ordered_quantiles(
+    quantiles: dict[str, list[float]], mean: list[float], levels: list[float]
+) -> dict[str, list[float]]:
+    """Non-decreasing in the level at every step, whatever the model's heads did."""
+    keys = [quantile_key(q) for q in levels]
+    matrix = np.asarray([quantiles.get(k, mean) for k in keys], dtype=float)
+    matrix.sort(axis=0)
+    return {k: row.tolist() for k, row in zip(keys, matrix, strict=True)}
+
+
+def _check_limits(manifest: ModelManifest, request: ForecastRequest) -> None:
+    limits = manifest.limits
+    name = manifest.name
+    if limits.max_horizon is not None and request.horizon > limits.max_horizon:
+        raise InvalidRequest(
+            f"horizon {request.horizon} is above model '{name}' limit of {limits.max_horizon}"
+        )
+    if limits.max_series is not None and len(request.series) > limits.max_series:
+        raise InvalidRequest(
+            f"{len(request.series)} series is above model '{name}' limit of {limits.max_series} per request"
+        )
+    if limits.max_quantiles is not None and len(request.quantiles) > limits.max_quantiles:
+        raise InvalidRequest(
+            f"{len(request.quantiles)} quantiles is above model '{name}' limit of {limits.max_quantiles}"
+        )

@@ -1,0 +1,200 @@
+"""One runner child process: spawn, handshake, calls matched by id, stderr kept.
+
+Only the supervisor uses this. A call either gets its frame, or an error naming why not: the
+process died (with its last stderr lines) or the call timed out (the caller then kills it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tollama.core.errors import ForecastTimeout, RunnerUnavailable
+from tollama.core.protocol import ProtocolError, decode_frame, encode_frame, raise_for_frame, request_frame
+
+logger = logging.getLogger("tollama.daemon")
+STDERR_TAIL_LINES = 20
+HELLO_TIMEOUT_SECONDS = 120.0
+STOP_GRACE_SECONDS = 5.0
+_LINE_LIMIT = 1 << 30  # large forecasts are one long line
+
+
+class RunnerProcess:
+    """A started runner; ``call`` is safe from many tasks at once."""
+
+    def __init__(self, family: str, command: Sequence[str], env: dict[str, str], log_path: Path) -> None:
+        self.family = family
+        self.command = list(command)
+        self.env = env
+        self.log_path = log_path
+        self.hello: dict[str, Any] = {}
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._write_lock = asyncio.Lock()
+        self._exit_reason: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def is_alive(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None and self._exit_reason is None
+
+    def stderr_tail(self) -> str:
+        return " | ".join(self._stderr_tail)
+
+    async def start(self) -> dict[str, Any]:
+        """Spawn the process and complete the ``hello`` handshake."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *self.command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self.env,
+                limit=_LINE_LIMIT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RunnerUnavailable(f"cannot start the {self.family} runner ({exc})") from exc
+        self._tasks = [
+            asyncio.create_task(self._read_stdout(), name=f"{self.family}-stdout"),
+            asyncio.create_task(self._read_stderr(), name=f"{self.family}-stderr"),
+        ]
+        try:
+            self.hello = await self.call("hello", {}, timeout=HELLO_TIMEOUT_SECONDS)
+        except ForecastTimeout as exc:
+            await self.kill()
+            raise RunnerUnavailable(f"the {self.family} runner did not answer hello in time") from exc
+        return self.hello
+
+    async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:
+        """Send one request and wait for its answer (raising the error class it names)."""
+        if not self.is_alive or self._proc is None or self._proc.stdin is None:
+            raise RunnerUnavailable(self._death_message())
+        request_id = str(next(self._ids))
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            async with self._write_lock:
+                self._proc.stdin.write(encode_frame(request_frame(request_id, method, params)))
+                await self._proc.stdin.drain()
+        except (ConnectionError, RuntimeError) as exc:
+            self._pending.pop(request_id, None)
+            raise RunnerUnavailable(self._death_message()) from exc
+        try:
+            frame = await asyncio.wait_for(future, timeout)
+        except TimeoutError as exc:
+            raise ForecastTimeout(
+                f"the {self.family} runner did not answer '{method}' within {timeout:g}s"
+            ) from exc
+        finally:
+            self._pending.pop(request_id, None)
+        return raise_for_frame(frame)
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Ask the runner to exit (closing stdin), then kill it after ``grace`` seconds."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            await self._finish("was stopped")
+            return
+        self._exit_reason = "was stopped"
+        with contextlib.suppress(Exception):
+            if proc.stdin is not None:
+                proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), grace)
+        except TimeoutError:
+            await self.kill()
+        await self._finish("was stopped")
+
+    async def kill(self, reason: str = "was killed") -> None:
+        """SIGKILL the runner's whole process group and fail what is pending with ``reason``."""
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            self._exit_reason = self._exit_reason or reason
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        await self._finish("was killed")
+
+    async def _read_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        stream = self._proc.stdout
+        try:
+            while line := await stream.readline():
+                try:
+                    frame = decode_frame(line)
+                except ProtocolError as exc:
+                    self._note_stderr(f"[stdout garbage] {exc}")
+                    continue
+                future = self._pending.get(str(frame.get("id")))
+                if future is not None and not future.done():
+                    future.set_result(frame)
+        except (asyncio.LimitOverrunError, ValueError) as exc:
+            self._note_stderr(f"[stdout unreadable] {exc}")
+        await self._on_exit()
+
+    async def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        with self.log_path.open("ab") as log:
+            while line := await self._proc.stderr.readline():
+                log.write(line)
+                log.flush()
+                text = line.decode("utf-8", "replace").rstrip()
+                if text:
+                    self._stderr_tail.append(text)
+
+    def _note_stderr(self, text: str) -> None:
+        self._stderr_tail.append(text)
+        with contextlib.suppress(OSError), self.log_path.open("a", encoding="utf-8") as log:
+            log.write(text + "\n")
+
+    async def _on_exit(self) -> None:
+        """stdout closed: the process is gone or going; fail every call still waiting."""
+        if self._proc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._proc.wait(), 5)
+        # Let the stderr reader catch the last lines before composing the message.
+        if len(self._tasks) > 1:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 2)
+        code = self._proc.returncode if self._proc else None
+        self._exit_reason = self._exit_reason or f"exited with code {code}"
+        self._fail_pending()
+
+    async def _finish(self, reason: str) -> None:
+        self._exit_reason = self._exit_reason or reason
+        self._fail_pending()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(task, 5)
+
+    def _fail_pending(self) -> None:
+        message = self._death_message()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RunnerUnavailable(message))
+        self._pending.clear()
+
+    def _death_message(self) -> str:
+        reason = self._exit_reason or "is not running"
+        tail = self.stderr_tail()
+        message = f"the {self.family} runner {reason}"
+        return f"{message}; last stderr: {tail}" if tail else message

@@ -1,0 +1,47 @@
+"""Everything the routes need, built once per app by the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tollama.core.config import DEFAULT_MODEL
+from tollama.core.store import ModelStore
+from tollama.daemon.forecasting import ForecastService
+from tollama.daemon.pulling import PullService
+from tollama.daemon.settings import DaemonSettings
+from tollama.daemon.spawn import make_spawn
+from tollama.daemon.supervisor import SpawnFn, Supervisor
+
+
+@dataclass
+class Services:
+    settings: DaemonSettings
+    store: ModelStore
+    supervisor: Supervisor
+    forecasts: ForecastService
+    pulls: PullService
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def build(cls, settings: DaemonSettings, spawn: SpawnFn | None = None) -> Services:
+        store = ModelStore(settings.paths.models)
+        supervisor = Supervisor(
+            spawn or make_spawn(settings.paths),
+            timeout=settings.forecast_timeout,
+            default_keep_alive=settings.keep_alive,
+        )
+
+        def default_model() -> str:
+            return settings.config().default_model or DEFAULT_MODEL
+
+        return cls(
+            settings=settings,
+            store=store,
+            supervisor=supervisor,
+            forecasts=ForecastService(store, supervisor, default_model),
+            pulls=PullService(store, settings),
+        )
+
+    async def close(self) -> None:
+        await self.supervisor.close()

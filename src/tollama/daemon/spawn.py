@@ -1,0 +1,37 @@
+"""How a family's runner process is started: command line, environment, log file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from tollama.core.config import Paths
+from tollama.daemon.runner_process import RunnerProcess
+from tollama.daemon.supervisor import SpawnFn
+
+CommandFor = Callable[[str], list[str]]
+
+
+def single_env_command(family: str) -> list[str]:
+    """Run the family's runner with the daemon's own interpreter (single-env mode)."""
+    return [sys.executable, "-m", f"tollama.runners.{family}.main"]
+
+
+def runner_env() -> dict[str, str]:
+    """The daemon's environment, minus nothing a runner needs to be told twice."""
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    return env
+
+
+def make_spawn(paths: Paths, command_for: CommandFor = single_env_command) -> SpawnFn:
+    """A spawn function for the supervisor: start the runner and finish its handshake."""
+
+    async def spawn(family: str) -> RunnerProcess:
+        runner = RunnerProcess(family, command_for(family), runner_env(), paths.logs / f"runner-{family}.log")
+        await runner.start()
+        return runner
+
+    return spawn

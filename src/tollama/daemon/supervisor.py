@@ -1,0 +1,216 @@
+"""The one owner of runner processes and loaded models (after Ollama's ``server/sched.go``).
+
+Small state under one lock: a ``RunnerProcess`` per family and a ``LoadedModel`` per model with
+a reference count and a keep-alive timer. Routes never see a process: they ask for a lease on a
+model, forecast through it, and give it back. A dead runner is replaced on next use; a runner
+that overruns the timeout is killed, so the next request gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tollama.core.errors import ForecastTimeout, RunnerUnavailable
+from tollama.core.schemas import LoadedModelInfo, ModelManifest
+from tollama.daemon.runner_process import RunnerProcess
+
+logger = logging.getLogger("tollama.daemon")
+SpawnFn = Callable[[str], Awaitable[RunnerProcess]]
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    family: str
+    runner: RunnerProcess
+    loaded_at: datetime
+    keep_alive: float
+    ref_count: int = 0
+    expires_at: datetime | None = None
+    last_used: float = field(default_factory=time.monotonic)
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.runner.is_alive
+
+
+@dataclass
+class Lease:
+    """A model held loaded for the duration of one request."""
+
+    model: LoadedModel
+    load_duration: int
+    supervisor: Supervisor
+
+    async def forecast(self, request: dict[str, Any]) -> dict[str, Any]:
+        return await self.supervisor.call(
+            self.model, "forecast", {"model": self.model.name, "request": request}
+        )
+
+
+class Supervisor:
+    def __init__(self, spawn: SpawnFn, timeout: float, default_keep_alive: float) -> None:
+        self._spawn = spawn
+        self.timeout = timeout
+        self.default_keep_alive = default_keep_alive
+        self._runners: dict[str, RunnerProcess] = {}
+        self._loaded: dict[str, LoadedModel] = {}
+        self._family_locks: dict[str, asyncio.Lock] = {}
+        self._model_locks: dict[str, asyncio.Lock] = {}
+        self.restarts: dict[str, int] = {}
+        self._closed = False
+
+    # --- public -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def lease(self, manifest: ModelManifest, keep_alive: float | None) -> AsyncIterator[Lease]:
+        """Load (or reuse) a model, hold it for the block, then arm its keep-alive."""
+        keep = self.default_keep_alive if keep_alive is None else keep_alive
+        loaded, load_ns = await self._acquire(manifest, keep)
+        try:
+            yield Lease(loaded, load_ns, self)
+        finally:
+            self._release(loaded, keep)
+
+    async def call(self, loaded: LoadedModel, method: str, params: dict[str, Any]) -> Any:
+        """One runner call with the per-request timeout; a timed-out runner is replaced."""
+        runner = loaded.runner
+        try:
+            return await runner.call(method, params, timeout=self.timeout)
+        except ForecastTimeout:
+            await runner.kill(reason=f"was restarted after a request ran past {self.timeout:g}s")
+            self._forget_runner(runner)
+            raise
+        except RunnerUnavailable:
+            self._forget_runner(runner)
+            raise
+
+    async def unload(self, name: str) -> bool:
+        """Unload a model now; returns whether it was loaded."""
+        loaded = self._loaded.pop(name, None)
+        if loaded is None:
+            return False
+        if loaded.timer:
+            loaded.timer.cancel()
+        if loaded.runner.is_alive:
+            with contextlib.suppress(Exception):
+                await loaded.runner.call("unload", {"model": name}, timeout=self.timeout)
+        return True
+
+    def loaded_models(self) -> list[LoadedModelInfo]:
+        """A snapshot of plain records for ``/api/ps``."""
+        return [
+            LoadedModelInfo(
+                name=m.name,
+                family=m.family,
+                pid=m.runner.pid,
+                loaded_at=m.loaded_at.isoformat(),
+                expires_at=m.expires_at.isoformat() if m.expires_at else None,
+                runtime=str(m.runner.hello.get("python") or m.runner.command[0]),
+            )
+            for m in self._loaded.values()
+            if m.is_usable
+        ]
+
+    def runner_statuses(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "family": family,
+                "status": "running" if runner.is_alive else "exited",
+                "pid": runner.pid,
+                "python": runner.hello.get("python"),
+                "command": runner.command,
+                "restarts": self.restarts.get(family, 0),
+                "last_stderr": runner.stderr_tail() or None,
+            }
+            for family, runner in sorted(self._runners.items())
+        ]
+
+    def runner_pid(self, family: str) -> int | None:
+        runner = self._runners.get(family)
+        return runner.pid if runner and runner.is_alive else None
+
+    async def close(self) -> None:
+        """Stop every runner (no orphans); called from the app lifespan."""
+        self._closed = True
+        for loaded in self._loaded.values():
+            if loaded.timer:
+                loaded.timer.cancel()
+        self._loaded.clear()
+        runners = list(self._runners.values())
+        self._runners.clear()
+        await asyncio.gather(*(r.stop() for r in runners), return_exceptions=True)
+
+    # --- internals --------------------------------------------------------------------------
+
+    async def _runner(self, family: str) -> RunnerProcess:
+        lock = self._family_locks.setdefault(family, asyncio.Lock())
+        async with lock:
+            runner = self._runners.get(family)
+            if runner is not None and runner.is_alive:
+                return runner
+            if self._closed:
+                raise RunnerUnavailable("the daemon is shutting down")
+            if runner is not None:
+                self.restarts[family] = self.restarts.get(family, 0) + 1
+                self._forget_runner(runner)
+                await runner.kill()
+            runner = await self._spawn(family)
+            self._runners[family] = runner
+            return runner
+
+    async def _acquire(self, manifest: ModelManifest, keep_alive: float) -> tuple[LoadedModel, int]:
+        lock = self._model_locks.setdefault(manifest.name, asyncio.Lock())
+        async with lock:
+            loaded = self._loaded.get(manifest.name)
+            load_ns = 0
+            if loaded is None or not loaded.is_usable:
+                runner = await self._runner(manifest.family)
+                placeholder = LoadedModel(
+                    manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive
+                )
+                result = await self.call(placeholder, "load", {"model": manifest.model_dump(mode="json")})
+                load_ns = int((result or {}).get("load_duration", 0))
+                loaded = placeholder
+                self._loaded[manifest.name] = loaded
+            loaded.ref_count += 1
+            loaded.last_used = time.monotonic()
+            if loaded.timer:
+                loaded.timer.cancel()
+                loaded.timer = None
+            loaded.expires_at = None
+            return loaded, load_ns
+
+    def _release(self, loaded: LoadedModel, keep_alive: float) -> None:
+        loaded.ref_count -= 1
+        loaded.keep_alive = keep_alive
+        loaded.last_used = time.monotonic()
+        if loaded.ref_count > 0 or self._loaded.get(loaded.name) is not loaded:
+            return
+        if keep_alive < 0:
+            loaded.expires_at = None
+            return
+        loaded.expires_at = datetime.now(UTC) + timedelta(seconds=keep_alive)
+        loop = asyncio.get_running_loop()
+        loaded.timer = loop.call_later(keep_alive, lambda: loop.create_task(self._expire(loaded)))
+
+    async def _expire(self, loaded: LoadedModel) -> None:
+        if self._loaded.get(loaded.name) is loaded and loaded.ref_count == 0:
+            logger.info("keep_alive expired: unloading %s", loaded.name)
+            await self.unload(loaded.name)
+
+    def _forget_runner(self, runner: RunnerProcess) -> None:
+        """Drop every loaded model that lived in ``runner`` (it is dead or about to be)."""
+        for name, loaded in list(self._loaded.items()):
+            if loaded.runner is runner:
+                if loaded.timer:
+                    loaded.timer.cancel()
+                del self._loaded[name]

@@ -1,0 +1,1 @@
+"""Runner processes: one per model family, speaking NDJSON frames over stdio."""

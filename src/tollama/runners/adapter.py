@@ -1,0 +1,34 @@
+"""The one interface a model family implements: map the contract to its library.
+
+An adapter owns no I/O: the shared loop (``runners.loop``) reads frames, validates them into
+core schemas, calls these methods (possibly from several threads at once) and writes results.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast
+
+
+class FamilyAdapter(abc.ABC):
+    """Base of every family; subclasses set ``family`` and implement three methods."""
+
+    family: ClassVar[str]
+
+    def describe(self) -> dict[str, object]:
+        """Extra facts for the ``hello`` handshake (library versions, device)."""
+        return {}
+
+    @abc.abstractmethod
+    def load(self, manifest: ModelManifest) -> None:
+        """Make ``manifest.name`` ready to forecast; called once before its first forecast."""
+
+    @abc.abstractmethod
+    def unload(self, name: str) -> None:
+        """Free the model's memory; unknown names are ignored."""
+
+    @abc.abstractmethod
+    def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
+        """Forecast every series of an already validated, capability-fitted request."""
