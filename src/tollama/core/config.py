@@ -189,9 +189,7 @@ def set_config_value(config: TollamaConfig, key: str, value: str | None) -> Toll
 
 def _check_key(key: str) -> None:
     if any(word in key.lower() for word in _SECRET_WORDS):
-        raise InvalidRequest(
-            f"'{key}' is a secret and is never written to config; use TOLLAMA_HF_TOKEN or --token"
-        )
+        raise InvalidRequest(f"'{key}' is a secret and is never written to config; use TOLLAMA_HF_TOKEN or --token")
     if key not in CONFIG_KEYS:
         raise InvalidRequest(f"unknown config key '{key}'; known keys: {', '.join(CONFIG_KEYS)}")
 

@@ -37,8 +37,7 @@ def fit_covariates(
     described = ", ".join(f"'{n}' ({what})" for n, what in unsupported.items())
     if request.parameters.covariates_mode == "strict":
         raise InvalidRequest(
-            f"model '{model}' does not support covariates {described}; remove them or use "
-            "covariates_mode 'best_effort'"
+            f"model '{model}' does not support covariates {described}; remove them or use covariates_mode 'best_effort'"
         )
     fitted = request.model_copy(deep=True)
     for series in fitted.series:

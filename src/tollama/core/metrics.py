@@ -40,8 +40,7 @@ def compute_metrics(
         return None, ([] if not names else ["metrics requested but no series has actuals; skipped"])
     frame, train = _frames(pairs, quantile_levels)
     per_metric = {
-        name: _metric_by_series(name, frame, train, quantile_levels, mase_seasonality)
-        for name in dict.fromkeys(names)
+        name: _metric_by_series(name, frame, train, quantile_levels, mase_seasonality) for name in dict.fromkeys(names)
     }
     warnings: list[str] = []
     series_out: list[SeriesMetrics] = []
@@ -52,9 +51,7 @@ def compute_metrics(
             if math.isfinite(value):
                 values[name] = value
             else:
-                warnings.append(
-                    f"{name} skipped for series '{series.id}': {_why(name, series, mase_seasonality)}"
-                )
+                warnings.append(f"{name} skipped for series '{series.id}': {_why(name, series, mase_seasonality)}")
         series_out.append(SeriesMetrics(id=series.id, values=values))
     aggregate = {}
     for name in per_metric:
@@ -132,11 +129,7 @@ def _why(name: str, series: SeriesInput, seasonality: int) -> str:
             return f"history length {observed} <= mase_seasonality {seasonality}"
         return "the naive in-sample error is 0"
     if name == "wql":
-        return (
-            "no quantiles requested"
-            if not series.actuals or any(series.actuals)
-            else "all actual values are 0"
-        )
+        return "no quantiles requested" if not series.actuals or any(series.actuals) else "all actual values are 0"
     return "undefined for these values"
 
 

@@ -69,9 +69,7 @@ class SeriesInput(_Wire):
             if v is not None and not math.isfinite(v):
                 raise ValueError(f"series '{sid}': target[{i}] is not finite ({v})")
         if self.timestamps is not None and len(self.timestamps) != n:
-            raise ValueError(
-                f"series '{sid}': timestamps has {len(self.timestamps)} values but target has {n}"
-            )
+            raise ValueError(f"series '{sid}': timestamps has {len(self.timestamps)} values but target has {n}")
         for name, values in self.past_covariates.items():
             if len(values) != n:
                 raise ValueError(
@@ -86,25 +84,21 @@ class SeriesInput(_Wire):
                 )
             if len(values) != horizon:
                 raise ValueError(
-                    f"series '{sid}': future_covariates['{name}'] has {len(values)} values "
-                    f"but horizon is {horizon}"
+                    f"series '{sid}': future_covariates['{name}'] has {len(values)} values but horizon is {horizon}"
                 )
             self.future_covariates[name] = _covariate_array(sid, "future_covariates", name, values)
             past_is_str = bool(self.past_covariates[name]) and isinstance(self.past_covariates[name][0], str)
             future_is_str = bool(values) and isinstance(self.future_covariates[name][0], str)
             if past_is_str != future_is_str:
                 raise ValueError(
-                    f"series '{sid}': covariate '{name}' is numeric in one of past/future and "
-                    "string in the other"
+                    f"series '{sid}': covariate '{name}' is numeric in one of past/future and string in the other"
                 )
         for name, value in self.static_covariates.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"series '{sid}': static_covariates['{name}'] is not finite")
         if self.actuals is not None:
             if len(self.actuals) != horizon:
-                raise ValueError(
-                    f"series '{sid}': actuals has {len(self.actuals)} values but horizon is {horizon}"
-                )
+                raise ValueError(f"series '{sid}': actuals has {len(self.actuals)} values but horizon is {horizon}")
             if not all(math.isfinite(v) for v in self.actuals):
                 raise ValueError(f"series '{sid}': actuals contains a non-finite value")
 

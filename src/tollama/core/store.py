@@ -62,6 +62,4 @@ class ModelStore:
         try:
             return ModelManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
-            raise TollamaError(
-                f"manifest {path} is corrupt; remove that folder and pull the model again"
-            ) from exc
+            raise TollamaError(f"manifest {path} is corrupt; remove that folder and pull the model again") from exc

@@ -67,9 +67,7 @@ class ForecastService:
                     f"series '{series.id}': target has null values and model '{name}' cannot take gaps"
                 )
         if request.quantiles and not manifest.capabilities.quantiles:
-            warnings.append(
-                f"model '{name}' gives point forecasts only; requested quantiles repeat the point forecast"
-            )
+            warnings.append(f"model '{name}' gives point forecasts only; requested quantiles repeat the point forecast")
         fitted, cov_warnings = fit_covariates(request, manifest.capabilities, name)
         warnings.extend(cov_warnings)
         return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started)
@@ -78,9 +76,7 @@ class ForecastService:
         self, request: ForecastRequest, keep_alive: str | float | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Status lines, then the final response object (Ollama's streaming shape)."""
-        keep = (
-            None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
-        )
+        keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         prepared = self.prepare(request)
         name = prepared.manifest.name
         yield {"status": f"loading model {name}", "done": False}
@@ -92,9 +88,7 @@ class ForecastService:
         response = finish(prepared, RunnerForecast.model_validate(raw), load_ns)
         yield response.model_dump(mode="json", exclude_none=True)
 
-    async def forecast(
-        self, request: ForecastRequest, keep_alive: str | float | None = None
-    ) -> dict[str, Any]:
+    async def forecast(self, request: ForecastRequest, keep_alive: str | float | None = None) -> dict[str, Any]:
         """The final object alone (``/v1/forecast`` and non-streaming calls)."""
         final: dict[str, Any] = {}
         async for event in self.events(request, keep_alive):
@@ -156,9 +150,7 @@ def _check_limits(manifest: ModelManifest, request: ForecastRequest) -> None:
     limits = manifest.limits
     name = manifest.name
     if limits.max_horizon is not None and request.horizon > limits.max_horizon:
-        raise InvalidRequest(
-            f"horizon {request.horizon} is above model '{name}' limit of {limits.max_horizon}"
-        )
+        raise InvalidRequest(f"horizon {request.horizon} is above model '{name}' limit of {limits.max_horizon}")
     if limits.max_series is not None and len(request.series) > limits.max_series:
         raise InvalidRequest(
             f"{len(request.series)} series is above model '{name}' limit of {limits.max_series} per request"

@@ -34,9 +34,7 @@ class PullService:
         if spec.source.type == "builtin":
             manifest = ModelManifest(**spec.model_dump(), pulled_at=now_iso(), accepted_at=accepted_at)
         else:
-            raise TollamaError(
-                f"pulling '{spec.name}' from {spec.source.type} is not available in this build"
-            )
+            raise TollamaError(f"pulling '{spec.name}' from {spec.source.type} is not available in this build")
         yield {"status": "verifying", "done": False}
         yield {"status": "writing manifest", "done": False}
         self.store.put(manifest)

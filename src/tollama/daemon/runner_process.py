@@ -98,9 +98,7 @@ class RunnerProcess:
         try:
             frame = await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
-            raise ForecastTimeout(
-                f"the {self.family} runner did not answer '{method}' within {timeout:g}s"
-            ) from exc
+            raise ForecastTimeout(f"the {self.family} runner did not answer '{method}' within {timeout:g}s") from exc
         finally:
             self._pending.pop(request_id, None)
         return raise_for_frame(frame)

@@ -35,7 +35,7 @@ async def _lines(first: dict[str, Any], events: AsyncIterator[dict[str, Any]]) -
         async for event in events:
             yield _line(event)
     except TollamaError as exc:
-        yield _line({"error": exc.message})
+        yield _line({"error": exc.message, "status": exc.status_code})
     except Exception:
         logger.exception("stream failed")
         yield _line({"error": "internal error; see the daemon log"})

@@ -51,9 +51,7 @@ class Lease:
     supervisor: Supervisor
 
     async def forecast(self, request: dict[str, Any]) -> dict[str, Any]:
-        return await self.supervisor.call(
-            self.model, "forecast", {"model": self.model.name, "request": request}
-        )
+        return await self.supervisor.call(self.model, "forecast", {"model": self.model.name, "request": request})
 
 
 class Supervisor:
@@ -174,9 +172,7 @@ class Supervisor:
             load_ns = 0
             if loaded is None or not loaded.is_usable:
                 runner = await self._runner(manifest.family)
-                placeholder = LoadedModel(
-                    manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive
-                )
+                placeholder = LoadedModel(manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive)
                 result = await self.call(placeholder, "load", {"model": manifest.model_dump(mode="json")})
                 load_ns = int((result or {}).get("load_duration", 0))
                 loaded = placeholder

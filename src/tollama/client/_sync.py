@@ -1,0 +1,91 @@
+"""``Client``: the blocking client (httpx). Methods mirror the routes one for one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import httpx
+
+from tollama.client._base import BaseClient, Call, forecast_body
+from tollama.core.errors import ForecastTimeout
+from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+
+T = TypeVar("T")
+
+
+class Client(BaseClient):
+    def __init__(self, *args: Any, transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=self.headers,
+            timeout=self.timeout,
+            transport=transport,
+            trust_env=False,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- I/O --------------------------------------------------------------------------------
+
+    def _send(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(call.method, call.path, json=call.body)
+        except httpx.TimeoutException as exc:
+            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
+        except httpx.TransportError as exc:
+            raise self.unreachable(exc) from exc
+        return call.parse(self.parse_body(response.status_code, response.content))
+
+    def _stream(self, call: Call[Any]) -> Iterator[dict[str, Any]]:
+        try:
+            with self._http.stream(call.method, call.path, json=call.body) as response:
+                if response.status_code >= 400:
+                    self.parse_body(response.status_code, response.read())
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield self.parse_line(line)
+        except httpx.TimeoutException as exc:
+            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
+        except httpx.TransportError as exc:
+            raise self.unreachable(exc) from exc
+
+    # --- API --------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        return self._send(self._version())
+
+    def info(self) -> dict[str, Any]:
+        return self._send(self._info())
+
+    def list(self) -> TagsResponse:
+        return self._send(self._list())
+
+    def ps(self) -> PsResponse:
+        return self._send(self._ps())
+
+    def show(self, model: str) -> ModelManifest:
+        return self._send(self._show(model))
+
+    def delete(self, model: str) -> dict[str, Any]:
+        return self._send(self._delete(model))
+
+    def pull(self, model: str, *, stream: bool = False, **options: Any) -> Any:
+        """The final status, or (``stream=True``) an iterator of progress events."""
+        call = self._pull(model, stream, options)
+        return self._stream(call) if stream else self._send(call)
+
+    def forecast(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> ForecastResponse:
+        return self._send(self._forecast(forecast_body(request, **overrides), stream=False))
+
+    def forecast_stream(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> Iterator[dict]:
+        """Status events, the last being the final response object."""
+        return self._stream(self._forecast(forecast_body(request, **overrides), stream=True))
