@@ -1,0 +1,1 @@
+"""Helpers for testing tollama and code built on it: a real daemon on a free port, a local hub."""

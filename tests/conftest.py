@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated TOLLAMA_HOME and a real daemon on a free port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tollama.testing.daemon import DaemonProcess
+
+
+@pytest.fixture
+def tollama_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "tollama-home"
+    monkeypatch.setenv("TOLLAMA_HOME", str(home))
+    monkeypatch.setenv("TOLLAMA_NO_AUTOSTART", "1")
+    for name in ("TOLLAMA_HOST", "TOLLAMA_BASE_URL", "TOLLAMA_HF_TOKEN", "HF_TOKEN", "TOLLAMA_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def daemon(tollama_home: Path) -> Iterator[DaemonProcess]:
+    with DaemonProcess(tollama_home) as running:
+        yield running
+
+
+@pytest.fixture
+def http(daemon: DaemonProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=daemon.base_url, timeout=60, trust_env=False) as client:
+        yield client
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``tollama`` CLI in a subprocess (exit codes and streams as a user sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tollama.cli.main", *args],
+        env={**os.environ, **(env or {})},
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
