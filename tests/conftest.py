@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,17 +31,3 @@ def daemon(tollama_home: Path) -> Iterator[DaemonProcess]:
 def http(daemon: DaemonProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=daemon.base_url, timeout=60, trust_env=False) as client:
         yield client
-
-
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the real ``tollama`` CLI in a subprocess (exit codes and streams as a user sees them)."""
-    return subprocess.run(
-        [sys.executable, "-m", "tollama.cli.main", *args],
-        env={**os.environ, **(env or {})},
-        input=input_text,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )

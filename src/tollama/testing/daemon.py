@@ -90,3 +90,17 @@ class DaemonProcess:
     def cli_env(self) -> dict[str, str]:
         """Environment for running the ``tollama`` CLI against this daemon."""
         return dict(self.env)
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``tollama`` CLI in a subprocess (exit codes and streams as a user sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tollama.cli.main", *args],
+        env={**os.environ, **(env or {})},
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
