@@ -44,4 +44,5 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.pulls.close()
         await self.supervisor.close()
