@@ -126,6 +126,7 @@ def _from_hub(job: DownloadJob, cache_dir: str, emit: Emit) -> DownloadResult:
     selected = list(filter_repo_objects(tree, allow_patterns=job.allow_patterns, key=lambda f: f.path))
     if not selected:
         raise ModelNotFound(f"{job.repo_id}@{job.revision} has no files matching {job.allow_patterns}")
+    remove_orphaned_partials(Path(cache_dir), job.repo_id)
     for entry in selected:
         digest = f"sha256:{entry.lfs.sha256}" if entry.lfs else f"git:{entry.blob_id}"
         progress = FileProgress(entry.path, digest, entry.size, emit)
@@ -177,6 +178,30 @@ def _from_cache(job: DownloadJob, cache_dir: str, emit: Emit) -> DownloadResult:
         FileProgress(name, _blob_digest(path), size, emit).report(size, force=True)
     emit({"status": "verifying"})
     return _result(folder, {name: (folder / name).stat().st_size for name in selected}, job)
+
+
+def remove_orphaned_partials(cache_dir: Path, repo_id: str) -> list[Path]:
+    """Delete partial downloads a killed pull left in the repo's ``blobs`` folder.
+
+    huggingface_hub 2.4 writes each download to a process-unique ``<etag>.<id>.incomplete`` file
+    and never resumes another process's file, so a killed pull leaves one behind for good. A
+    file is an orphan when nobody holds its blob's lock (every live download holds it).
+    """
+    from filelock import FileLock, Timeout
+    from huggingface_hub.file_download import repo_folder_name
+
+    folder = repo_folder_name(repo_id=repo_id, repo_type="model")
+    removed = []
+    for partial in (cache_dir / folder / "blobs").glob("*.incomplete"):
+        etag = partial.name.split(".", 1)[0]
+        lock = FileLock(cache_dir / ".locks" / folder / f"{etag}.lock", timeout=0, mode=0o664)
+        try:
+            with lock:
+                partial.unlink(missing_ok=True)
+                removed.append(partial)
+        except Timeout:
+            continue  # a live download owns it
+    return removed
 
 
 def _result(folder: Path, expected: dict[str, int], job: DownloadJob) -> DownloadResult:

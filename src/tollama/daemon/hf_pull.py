@@ -76,8 +76,9 @@ class SnapshotDownload:
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         source = self._in_thread() if self.job.offline else self._in_child()
-        async for event in source:
-            yield event
+        async with contextlib.aclosing(source) as events:
+            async for event in events:
+                yield event
 
     async def _in_thread(self) -> AsyncIterator[dict[str, Any]]:
         loop = asyncio.get_running_loop()

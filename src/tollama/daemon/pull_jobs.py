@@ -90,8 +90,9 @@ class PullJobs:
             job = PullJob(start())
             self._jobs[name] = job
             job.task.add_done_callback(lambda _: self._forget(name, job))
-        async for event in job.listen():
-            yield event
+        async with contextlib.aclosing(job.listen()) as events:  # leaving now, not at GC, stops the job
+            async for event in events:
+                yield event
 
     def _forget(self, name: str, job: PullJob) -> None:
         if self._jobs.get(name) is job:

@@ -9,6 +9,7 @@ joins the running download instead of starting another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -44,8 +45,9 @@ class PullService:
             source = self.jobs.run(spec.name, lambda: self._huggingface(spec, settings, accepted_at))
         else:
             raise TollamaError(f"pulling '{spec.name}' from {spec.source.type} is not available in this build")
-        async for event in source:
-            yield event
+        async with contextlib.aclosing(source) as events:
+            async for event in events:
+                yield event
 
     async def pull(self, request: PullRequest) -> dict[str, Any]:
         final: dict[str, Any] = {}
@@ -70,8 +72,9 @@ class PullService:
     ) -> AsyncIterator[dict[str, Any]]:
         yield {"status": "pulling manifest", "done": False}
         pull = SnapshotDownload(make_job(spec, settings), child_env(settings))
-        async for event in pull.events():
-            yield {**event, "done": False}
+        async with contextlib.aclosing(pull.events()) as events:
+            async for event in events:
+                yield {**event, "done": False}
         assert pull.result is not None
         yield {"status": "writing manifest", "done": False}
         manifest = ModelManifest(
