@@ -24,6 +24,7 @@ import orjson
 
 from tollama.core.errors import TollamaError, error_from_code
 from tollama.core.pull_settings import Setting
+from tollama.core.redaction import redact_text
 from tollama.core.schemas import ModelManifest, ModelSpec
 from tollama.daemon.hf_download import DownloadJob, DownloadResult, download
 
@@ -123,7 +124,7 @@ class SnapshotDownload:
                     raise error_from_code(str(message["error"]["code"]), str(message["error"]["message"]))
                 yield message
             await proc.wait()
-            tail = " | ".join(stderr_tail) or "no output"
+            tail = redact_text(" | ".join(stderr_tail) or "no output", (self.job.token,))
             raise TollamaError(f"the download of {self.job.repo_id} stopped (exit {proc.returncode}): {tail}")
         finally:
             await _stop(proc)
