@@ -93,6 +93,7 @@ def test_a_killed_pull_leaves_no_manifest_and_the_next_one_restarts_cleanly(
     weights_file = Path(manifest["resolved"]["snapshot_path"]) / "model.safetensors"
     assert hashlib.sha256(weights_file.read_bytes()).digest() == hashlib.sha256(weights).digest()
     assert list(blobs.glob("*.incomplete")) == []
+    assert len(hub.served("GET", "/config.json")) == 1  # finished before the kill: kept, not fetched again
     assert len(list(blobs.iterdir())) == 2  # config and weights, nothing else
 
 
