@@ -9,6 +9,7 @@ on a ``ForecastResult`` that keeps the raw response and the history (for plots).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,9 @@ def _time_values(values: pd.Series, name: str) -> pd.Series:
         parsed = values
     else:
         try:
-            parsed = pd.to_datetime(values)
+            with warnings.catch_warnings():  # "could not infer format": dateutil parses each value, as wanted
+                warnings.simplefilter("ignore", UserWarning)
+                parsed = pd.to_datetime(values)
         except (ValueError, TypeError):
             raise InvalidRequest(
                 f"{name} time column '{values.name}' has values that are not timestamps (e.g. {values.iloc[0]!r})"
