@@ -52,6 +52,12 @@ def test_series_with_datetime_index_is_one_series_named_after_it():
     assert frame_to_request(s.rename(None), horizon=2)["series"][0]["id"] == "series"
 
 
+def test_frame_with_a_datetime_index_and_no_time_column_uses_the_index():
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=pd.date_range("2025-01-01", periods=3, freq="W-MON"))
+    series = frame_to_request(frame, horizon=1)["series"][0]
+    assert series["freq"] == "W-MON" and series["timestamps"][0] == "2025-01-06"
+
+
 def test_series_without_datetime_index_is_refused():
     with pytest.raises(InvalidRequest, match="a Series needs a DatetimeIndex"):
         frame_to_request(pd.Series([1.0, 2.0, 3.0]), horizon=1)

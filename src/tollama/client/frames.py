@@ -126,7 +126,7 @@ def response_to_frame(
     return pd.concat(parts, ignore_index=True)
 
 
-@dataclass
+@dataclass(eq=False)
 class ForecastResult:
     """What ``client.forecast(df, ...)`` returns: ``.df`` (long), ``.response`` (raw), ``.plot()``."""
 
@@ -189,7 +189,8 @@ def _long_frame(data: pd.DataFrame | pd.Series, columns: Columns, name: str) -> 
         sid = UNNAMED_SERIES_ID if data.name is None else data.name
         frame = pd.DataFrame({columns.id: sid, columns.time: data.index, columns.target: data.to_numpy()})
     elif isinstance(data, pd.DataFrame):
-        frame = data.reset_index(drop=True).copy()
+        on_index = columns.time not in data.columns and isinstance(data.index, pd.DatetimeIndex)
+        frame = data.rename_axis(columns.time).reset_index() if on_index else data.reset_index(drop=True).copy()
         if columns.id not in frame.columns:
             frame.insert(0, columns.id, UNNAMED_SERIES_ID)
     else:
@@ -203,6 +204,8 @@ def _long_frame(data: pd.DataFrame | pd.Series, columns: Columns, name: str) -> 
                 f"{name} has no column '{column}' (columns: {found}); "
                 f"name it with {option} (CLI: --{option.replace('_', '-')})"
             )
+    if frame[columns.id].isna().any():
+        raise InvalidRequest(f"{name} id column '{columns.id}' has missing values")
     frame[columns.time] = _time_values(frame[columns.time], name)
     try:
         frame[columns.target] = pd.to_numeric(frame[columns.target]).astype(float)
