@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from tollama.core.errors import InvalidRequest
-from tollama.core.schemas import ForecastMetrics, ForecastResponse, SeriesForecast
-from tollama.core.timeindex import parse_freq
+from tollama.core.schemas import ForecastMetrics, ForecastResponse, SeriesForecast, SeriesInput
+from tollama.core.timeindex import forecast_timestamps, parse_freq
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -78,13 +78,14 @@ def prepare_frame(
     history = _long_frame(data, columns, "df")
     past_names = [c for c in history.columns if c not in (columns.id, columns.time, columns.target)]
     future = _future_groups(X_df, columns, past_names, history) if X_df is not None else None
-    offset = _parse_freq(freq) if freq else None
+    if freq:
+        _parse_freq(freq)  # an unknown alias fails here, before any series work
     series, kept = [], []
     for series_id, group in history.groupby(columns.id, sort=False):
         sid = str(series_id)
         rows = group.sort_values(columns.time, kind="stable")
         future_rows = None if future is None else future.get(sid, rows.iloc[:0])
-        series.append(_series(sid, rows, columns, past_names, future_rows, horizon, freq, offset))
+        series.append(_series(sid, rows, columns, past_names, future_rows, horizon, freq))
         kept.append(rows[[columns.id, columns.time, columns.target]])
     body: dict[str, Any] = {"horizon": horizon, "series": series}
     if model:
@@ -240,7 +241,6 @@ def _series(
     future_rows: pd.DataFrame | None,
     horizon: int,
     freq: str | None,
-    offset: pd.DateOffset | None,
 ) -> dict[str, Any]:
     times = rows[columns.time]
     duplicated = times[times.duplicated()]
@@ -258,8 +258,7 @@ def _series(
     if past_names:
         out["past_covariates"] = {n: _covariate(sid, n, rows[n]) for n in past_names}
     if future_rows is not None:
-        step = offset or out.get("freq")
-        out["future_covariates"] = _future_covariates(sid, rows, future_rows, columns, horizon, step)
+        out["future_covariates"] = _future_covariates(out, future_rows, columns, horizon)
     return out
 
 
@@ -321,23 +320,20 @@ def _future_groups(
 
 
 def _future_covariates(
-    sid: str,
-    rows: pd.DataFrame,
-    future_rows: pd.DataFrame,
-    columns: Columns,
-    horizon: int,
-    freq: pd.DateOffset | str | None,
+    series: dict[str, Any], future_rows: pd.DataFrame, columns: Columns, horizon: int
 ) -> dict[str, list[float] | list[str]]:
+    """``X_df`` values of one series: ``horizon`` rows at the very steps the daemon will forecast."""
+    sid = series["id"]
     if len(future_rows) != horizon:
         raise InvalidRequest(f"X_df has {len(future_rows)} rows for series '{sid}' but horizon is {horizon}")
-    last = rows[columns.time].iloc[-1]
-    if freq is not None and isinstance(last, pd.Timestamp):
-        expected = pd.date_range(last, periods=horizon + 1, freq=_parse_freq(freq) if isinstance(freq, str) else freq)
+    if series.get("timestamps"):
+        steps = forecast_timestamps(SeriesInput.model_validate(series), horizon) or []
         found = pd.DatetimeIndex(future_rows[columns.time])
-        if not expected[1:].equals(found):
+        expected = pd.DatetimeIndex(pd.to_datetime(steps, utc=found.tz is not None))
+        if not expected.equals(found if found.tz is None else found.tz_convert("UTC")):
             raise InvalidRequest(
-                f"X_df timestamps of series '{sid}' must be the {horizon} steps after {last} "
-                f"({expected[1]} to {expected[-1]}); found {found[0]} to {found[-1]}"
+                f"X_df timestamps of series '{sid}' must be the {horizon} steps after {series['timestamps'][-1]} "
+                f"({steps[0]} to {steps[-1]}); found {found[0]} to {found[-1]}"
             )
     names = [c for c in future_rows.columns if c not in (columns.id, columns.time)]
     return {str(n): _covariate(sid, str(n), future_rows[n]) for n in names}
