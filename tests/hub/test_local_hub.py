@@ -140,6 +140,7 @@ def test_pause_notices_a_client_that_went_away(hub: LocalHub) -> None:
     assert pause.disconnected.wait(10)
 
 
+@pytest.mark.slow
 def test_the_real_client_downloads_a_snapshot(hub: LocalHub, tmp_path: Path) -> None:
     """huggingface_hub's snapshot_download, in its own process pointed at the hub by HF_ENDPOINT."""
     script = (

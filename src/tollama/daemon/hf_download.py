@@ -151,6 +151,8 @@ def _from_hub(job: DownloadJob, cache_dir: str, emit: Emit) -> DownloadResult:
         token=job.token,
         tqdm_class=_QuietBar,
     )
+    if Path(folder).name != commit:
+        raise TollamaError(f"{job.repo_id}@{job.revision} moved to a new commit during the pull; pull again")
     expected = {entry.path: entry.size for entry in selected}
     return _result(Path(folder), expected, job)
 
