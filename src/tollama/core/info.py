@@ -62,7 +62,9 @@ def collect_local_info(paths: Paths, environ: dict[str, str] | None = None) -> d
             "runtimes": str(paths.runtimes),
             "logs": str(paths.logs),
         },
-        "config": redact(config.model_dump(exclude_none=True)),
+        # API keys: how many are stored, never their digests.
+        "config": redact(config.model_dump(exclude_none=True, exclude={"auth"}))
+        | {"auth": {"keys_stored": len(config.auth.keys)}},
         "env": redact(env_block),
         "env_vars": {name: {"default": d, "description": desc} for name, (d, desc) in ENV_VARS.items()},
         "pull_defaults": shown_settings(resolve_pull_settings(None, config, environ)),

@@ -312,6 +312,23 @@ class PsResponse(_Wire):
     models: list[LoadedModelInfo]
 
 
+class StatusEvent(_Wire):
+    """A progress line of a streamed answer (``/api/pull``, ``/api/forecast``), and a pull's final object."""
+
+    status: str
+    done: bool = False
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+
+class ErrorResponse(_Wire):
+    """Every error answer; also the last line of a stream that failed after it began (with its status)."""
+
+    error: str
+    status: int | None = None
+
+
 class VersionResponse(_Wire):
     version: str
 

@@ -33,10 +33,15 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     return f"{text} (and {more} more error{'s' if more > 1 else ''})" if more else text
 
 
+def error_response(exc: TollamaError) -> JSONResponse:
+    """``{"error": message}`` with the class's status; also used by the ASGI middlewares."""
+    return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TollamaError)
     async def _tollama_error(_: Request, exc: TollamaError) -> JSONResponse:
-        return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -44,8 +44,16 @@ def _unavailable(message: str, started: bool) -> RunnerUnavailable:
 class RunnerProcess:
     """A started runner; ``call`` is safe from many tasks at once."""
 
-    def __init__(self, family: str, command: Sequence[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        family: str,
+        command: Sequence[str],
+        env: dict[str, str],
+        log_path: Path,
+        hello_timeout: float = HELLO_TIMEOUT_SECONDS,
+    ) -> None:
         self.family = family
+        self.hello_timeout = hello_timeout
         self.command = list(command)
         self.env = env
         self.log_path = log_path
@@ -94,10 +102,12 @@ class RunnerProcess:
             asyncio.create_task(self._read_stderr(), name=f"{self.family}-stderr"),
         ]
         try:
-            self.hello = await self.call("hello", {}, timeout=HELLO_TIMEOUT_SECONDS)
+            self.hello = await self.call("hello", {}, timeout=self.hello_timeout)
         except ForecastTimeout as exc:
             await self.kill()
-            raise RunnerUnavailable(f"the {self.family} runner did not answer hello in time") from exc
+            tail = self.stderr_tail()
+            message = f"the {self.family} runner did not answer hello within {self.hello_timeout:g}s"
+            raise RunnerUnavailable(f"{message}; last stderr: {tail}" if tail else message) from exc
         return self.hello
 
     async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse, Response
 
 from tollama import __version__
 from tollama.core.info import collect_local_info
@@ -41,3 +42,10 @@ async def info(services: ServicesDep) -> dict[str, Any]:
     payload["models"]["loaded"] = [m.model_dump() for m in services.supervisor.loaded_models()]
     payload["runners"] = services.supervisor.runner_statuses()
     return payload
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus text format: requests, latency, queues, loaded models, runner restarts, load time."""
+    body, content_type = services.metrics.render()
+    return Response(body, media_type=content_type)
