@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from tollama import __version__
 from tollama.core.config import is_loopback_host
@@ -52,7 +54,12 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
-    for module in (system, models, forecast):
-        app.include_router(module.router)
+    routers = [module.router for module in (system, models, forecast)]
+    known_paths = frozenset(
+        [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
+        + [route.path for route in app.routes if isinstance(route, Route)]
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, known_paths=known_paths)
+    for router in routers:
+        app.include_router(router)
     return app

@@ -7,6 +7,8 @@ daemon's default, and the message names the limit that was hit and where to chan
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,10 @@ DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # Every forecast value the daemon builds and serialises (series x horizon x (1 + quantiles)):
 # a small request must not make a response of gigabytes.
 MAX_FORECAST_VALUES = 10_000_000
+# After a 413, read and drop up to this much more of the upload (nginx's lingering close), so the
+# client reads our answer instead of a connection reset; past it, or after DRAIN_SECONDS, we hang up.
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if int(declared) <= self.max_bytes + DRAIN_BYTES:
+                await _discard_upload(receive, DRAIN_BYTES)
             await error_response(self._too_large())(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -99,12 +107,25 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await _discard_upload(receive, DRAIN_BYTES)
                 await error_response(self._too_large())(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+async def _discard_upload(receive: Any, budget: int) -> None:
+    """Read and drop the rest of an upload, up to ``budget`` bytes and ``DRAIN_SECONDS``."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while budget >= 0:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+                budget -= len(message.get("body", b""))
 
 
 def _replay(body: bytes, receive: Any) -> Any:

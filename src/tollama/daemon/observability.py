@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.routing import Match
 
 if TYPE_CHECKING:
     from tollama.daemon.services import Services
@@ -105,8 +104,9 @@ class _StateCollector(Collector):
             "tollama_model_evictions", "Idle models unloaded to stay under the cap", value=supervisor.evictions
         )
         restarts = CounterMetricFamily("tollama_runner_restarts", "Runners replaced after dying", labels=["family"])
-        for family, count in sorted(supervisor.restarts.items()):
-            restarts.add_metric([family], count)
+        families = {status["family"] for status in supervisor.runner_statuses()} | set(supervisor.restarts)
+        for family in sorted(families):
+            restarts.add_metric([family], supervisor.restarts.get(family, 0))
         yield restarts
         failures = CounterMetricFamily(
             "tollama_runner_start_failures", "Runner start-ups that failed", labels=["family"]
@@ -119,25 +119,25 @@ class _StateCollector(Collector):
 Scope = dict[str, Any]
 
 
-def route_template(scope: Scope) -> str:
-    """The route's path template (``/api/forecast``), never the raw path: labels stay few."""
+def route_template(scope: Scope, known_paths: frozenset[str]) -> str:
+    """The route's path template, never an arbitrary raw path, so metric labels stay few.
+
+    Routing records the route in the scope; a request refused before routing (401, 403, 413)
+    is labelled by its path when that is one of ours (no route has path parameters).
+    """
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
         return str(route.path)
-    app = scope.get("app")
-    for candidate in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = candidate.matches(scope)
-        if match is not Match.NONE:
-            return str(candidate.path)
-    return "unmatched"
+    return scope["path"] if scope["path"] in known_paths else "unmatched"
 
 
 class ObservabilityMiddleware:
     """Outermost layer: request id, timing, the access log line and the request metrics."""
 
-    def __init__(self, app: Any, metrics: DaemonMetrics) -> None:
+    def __init__(self, app: Any, metrics: DaemonMetrics, known_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.metrics = metrics
+        self.known_paths = known_paths
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -160,7 +160,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = route_template(scope)
+            route = route_template(scope, self.known_paths)
             self.metrics.observe_request(route, scope["method"], status, seconds)
             access_log.info(
                 json.dumps(
