@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tollama.core.errors import TollamaError
+from tollama.daemon.observability import REQUEST_ID_HEADER, REQUEST_ID_SCOPE_KEY
 
 logger = logging.getLogger("tollama.daemon")
 
@@ -48,6 +49,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": describe_validation_error(exc)}, status_code=400)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error", exc_info=exc)
-        return JSONResponse({"error": "internal error; see the daemon log"}, status_code=500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers these outside the middleware stack: name the request id here.
+        request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, "-"))
+        logger.exception("unexpected error (request %s)", request_id, exc_info=exc)
+        return JSONResponse(
+            {"error": f"internal error; see the daemon log (request id {request_id})"},
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id},
+        )

@@ -9,7 +9,6 @@ request's log line, so a user's error report leads straight to the log.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
     from tollama.daemon.services import Services
 
 access_log = logging.getLogger("tollama.access")
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("tollama_request_id", default="-")
 REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_ID_SCOPE_KEY = "tollama.request_id"  # where the error handler finds it
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 LOAD_BUCKETS = (0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
@@ -145,7 +144,7 @@ class ObservabilityMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         started = time.perf_counter()
         status = 500
 
@@ -175,4 +174,3 @@ class ObservabilityMiddleware:
                     }
                 )
             )
-            request_id_var.reset(token)

@@ -113,6 +113,7 @@ class RunnerProcess:
     async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:
         """Send one request and wait for its answer (raising the error class it names)."""
         if not self.is_alive or self._proc is None or self._proc.stdin is None:
+            await self._settle()
             raise _unavailable(self._death_message(), started=False)
         request_id = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -123,6 +124,7 @@ class RunnerProcess:
                 await self._proc.stdin.drain()
         except (ConnectionError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
+            await self._settle()
             raise _unavailable(self._death_message(), started=False) from exc
         try:
             frame = await asyncio.wait_for(future, timeout)
@@ -191,6 +193,15 @@ class RunnerProcess:
                 text = line.decode("utf-8", "replace").rstrip()
                 if text:
                     self._stderr_tail.append(text)
+
+    async def _settle(self) -> None:
+        """Let a runner that just died finish reporting (exit code, last stderr lines) first.
+
+        A runner that exits at start-up is often dead before the ``hello`` is even written.
+        """
+        if self._tasks and self._exit_reason is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._tasks[0]), STOP_GRACE_SECONDS)
 
     def _note_stderr(self, text: str) -> None:
         self._stderr_tail.append(text)
