@@ -7,11 +7,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tollama.core.errors import TollamaError
 from tollama.daemon.observability import REQUEST_ID_HEADER, REQUEST_ID_SCOPE_KEY
 
 logger = logging.getLogger("tollama.daemon")
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:
@@ -43,6 +45,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TollamaError)
     async def _tollama_error(_: Request, exc: TollamaError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers (unknown path 404, 405, a body FastAPI could not parse) keep
+        # their status but take our error shape.
+        message = "request body is not valid JSON" if exc.detail == _UNPARSABLE_BODY else str(exc.detail)
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
