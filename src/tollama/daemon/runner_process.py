@@ -155,12 +155,14 @@ class RunnerProcess:
         """SIGKILL the runner's whole process group and fail what is pending with ``reason``."""
         proc = self._proc
         if proc is not None and proc.returncode is None:
-            self._exit_reason = self._exit_reason or reason
+            if not _has_exited(proc.pid):  # one that died on its own is reported as it died
+                self._exit_reason = self._exit_reason or reason
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole group, children included
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        await self._settle()
         await self._finish("was killed")
 
     async def _read_stdout(self) -> None:
