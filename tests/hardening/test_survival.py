@@ -81,25 +81,29 @@ def test_kill_9_under_concurrent_load_answers_every_request(tollama_home):
 
 def test_sigterm_drains_in_flight_requests_then_answers_the_rest_and_leaves_no_orphan(tollama_home):
     grace = 3.0
-    env = {"TOLLAMA_SHUTDOWN_GRACE_SECONDS": str(grace)}
+    env = {"TOLLAMA_SHUTDOWN_GRACE_SECONDS": str(grace), "TOLLAMA_NUM_PARALLEL": "2"}
     with DaemonProcess(tollama_home, env=env) as daemon, _client(daemon) as http:
         http.post("/api/pull", json={"model": "mock", "stream": False})
         assert http.post("/api/forecast", json=_request("warm", 0)).status_code == 200
         pid = http.get("/api/ps").json()["models"][0]["pid"]
-        with ThreadPoolExecutor(2) as pool:
+        with ThreadPoolExecutor(4) as pool:
             short = pool.submit(_send, daemon.base_url, _request("short", 1.5))
             long = pool.submit(_send, daemon.base_url, _request("long", 60))
             wait_until(lambda: "'short'" in _runner_log(daemon) and "'long'" in _runner_log(daemon), "both started")
+            # Two more wait in the queue: one gets short's slot during the grace, one never does.
+            queued = [pool.submit(_send, daemon.base_url, _request(f"queued-{i}", 60)) for i in range(2)]
+            wait_until(lambda: metric(http, "tollama_queue_waiting", model="mock") == 2, "two requests queued")
             assert daemon.process is not None
             stopping = time.monotonic()
             daemon.process.send_signal(signal.SIGTERM)
             short_status, _, _ = short.result()
-            long_status, long_error, _ = long.result()
+            late = [long.result(), *(future.result() for future in queued)]
             answered_after = time.monotonic() - stopping
         exit_code = daemon.process.wait(timeout=grace + 15)
         log = daemon.log()
     assert short_status == 200  # finished within the grace
-    assert long_status == 503 and "daemon is shutting down" in long_error
+    for status, error, _ in late:  # running or still queued when the grace ran out
+        assert status == 503 and "daemon is shutting down" in error, error
     assert grace - 0.5 < answered_after < grace + SLACK_SECONDS
     assert exit_code in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in log

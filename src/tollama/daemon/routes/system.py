@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,11 @@ async def info(services: ServicesDep) -> dict[str, Any]:
         "host_binding": f"{settings.host}:{settings.port}",
         "forecast_timeout_seconds": settings.forecast_timeout,
         "keep_alive_seconds": settings.keep_alive,
+        "num_parallel": settings.num_parallel,
+        "max_queue": settings.max_queue,
+        "max_loaded_models": settings.max_loaded_models,
+        "limits": asdict(settings.limits),
+        "shutdown_grace_seconds": settings.shutdown_grace,
     }
     payload["models"]["loaded"] = [m.model_dump() for m in services.supervisor.loaded_models()]
     payload["runners"] = services.supervisor.runner_statuses()
