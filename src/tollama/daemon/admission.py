@@ -60,7 +60,12 @@ class Ticket:
     async def turn(self, client_gone: ClientGone | None = None) -> AsyncIterator[None]:
         """Wait for a free slot (or the client leaving), hold it for the block."""
         gate = self.gate
-        if not await _acquire(gate.semaphore, client_gone):
+        try:
+            acquired = await _acquire(gate.semaphore, client_gone)
+        except asyncio.CancelledError:  # a streaming response cancelled by its client's disconnect
+            self.admission.note_dropped(self.model)
+            raise
+        if not acquired:
             self.admission.note_dropped(self.model)
             raise ClientDisconnected(f"the client left while its request waited for model '{self.model}'")
         gate.in_flight += 1
