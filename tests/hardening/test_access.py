@@ -10,6 +10,7 @@ import pytest
 from tollama.core.api_keys import key_digest
 from tollama.core.errors import InvalidRequest
 from tollama.daemon.auth import KeyRing, bearer_token, check_bind, is_allowed_host
+from tollama.daemon.spawn import runner_env
 from tollama.testing.daemon import DaemonProcess, free_port, run_cli
 
 KEY = "tlm_test-key-0123456789abcdef"
@@ -66,7 +67,8 @@ def test_a_key_guards_every_route_but_version_and_health_and_is_never_echoed(tol
             assert forecast.status_code == 401  # refused before the body is even read
         with _client(daemon, headers={"Authorization": f"Bearer {KEY}"}) as allowed:
             assert allowed.get("/api/tags").status_code == 200
-            assert allowed.post("/api/pull", json={"model": "mock", "stream": False}).status_code == 200
+            pulled = allowed.post("/api/pull", json={"model": "mock", "stream": False, "token": "hf_must_not_leak"})
+            assert pulled.status_code == 200
             info = allowed.get("/api/info")
             assert info.status_code == 200 and KEY not in info.text and key_digest(KEY) not in info.text
             assert info.json()["env"]["TOLLAMA_API_KEYS_present"] is True
@@ -76,7 +78,15 @@ def test_a_key_guards_every_route_but_version_and_health_and_is_never_echoed(tol
         assert WRONG not in denied.stderr + denied.stdout
         assert run_cli("list", env={**env, "TOLLAMA_API_KEY": KEY}).returncode == 0
         log = daemon.log()
-    assert KEY not in log and WRONG not in log and key_digest(KEY) not in log
+    assert KEY not in log and WRONG not in log and key_digest(KEY) not in log and "hf_must_not_leak" not in log
+
+
+def test_runners_do_not_inherit_the_api_keys(monkeypatch):
+    monkeypatch.setenv("TOLLAMA_API_KEYS", KEY)
+    monkeypatch.setenv("TOLLAMA_API_KEY", KEY)
+    monkeypatch.setenv("TOLLAMA_HOME", "/tmp/kept")
+    env = runner_env()
+    assert "TOLLAMA_API_KEYS" not in env and "TOLLAMA_API_KEY" not in env and env["TOLLAMA_HOME"] == "/tmp/kept"
 
 
 def test_key_add_prints_the_key_once_stores_a_digest_and_applies_without_restart(tollama_home):
