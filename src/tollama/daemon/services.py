@@ -54,6 +54,6 @@ class Services:
         metrics.watch(services)
         return services
 
-    async def close(self, reason: str | None = None) -> None:
-        await self.supervisor.close(reason)
+    async def close(self) -> None:
+        await self.supervisor.close()
         self.metrics.unwatch()

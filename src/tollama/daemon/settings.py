@@ -16,6 +16,7 @@ from tollama.core.config import (
     parse_host,
 )
 from tollama.core.durations import parse_keep_alive
+from tollama.daemon.admission import DEFAULT_MAX_QUEUE, DEFAULT_NUM_PARALLEL
 from tollama.daemon.limits import RequestLimits
 
 DEFAULT_KEEP_ALIVE_SECONDS = 300.0
@@ -28,8 +29,8 @@ class DaemonSettings:
     port: int
     forecast_timeout: float
     keep_alive: float
-    num_parallel: int = 4
-    max_queue: int = 256
+    num_parallel: int = DEFAULT_NUM_PARALLEL
+    max_queue: int = DEFAULT_MAX_QUEUE
     max_loaded_models: int = 0
     limits: RequestLimits = field(default_factory=RequestLimits)
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # plain keys: never printed
