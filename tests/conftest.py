@@ -16,7 +16,14 @@ def tollama_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "tollama-home"
     monkeypatch.setenv("TOLLAMA_HOME", str(home))
     monkeypatch.setenv("TOLLAMA_NO_AUTOSTART", "1")
-    for name in ("TOLLAMA_HOST", "TOLLAMA_BASE_URL", "TOLLAMA_HF_TOKEN", "HF_TOKEN", "TOLLAMA_API_KEY"):
+    for name in (
+        "TOLLAMA_HOST",
+        "TOLLAMA_BASE_URL",
+        "TOLLAMA_HF_TOKEN",
+        "HF_TOKEN",
+        "TOLLAMA_API_KEY",
+        "TOLLAMA_API_KEYS",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -6,6 +6,7 @@ that ``tollama info`` prints (as Ollama's ``envconfig`` does).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -38,6 +39,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_API_KEY": ("", "API key clients send as a Bearer token"),
     "TOLLAMA_API_KEYS": ("", "comma-separated keys the daemon accepts"),
     "TOLLAMA_ORIGINS": ("", "extra CORS origins, comma-separated"),
+    "TOLLAMA_NUM_PARALLEL": ("4", "requests per model computed at once; the rest wait in the queue"),
+    "TOLLAMA_MAX_HORIZON": ("10000", "largest horizon accepted for any model (registry limits may be lower)"),
+    "TOLLAMA_MAX_SERIES": ("10000", "most series in one request (registry limits may be lower)"),
+    "TOLLAMA_MAX_SERIES_LENGTH": ("1000000", "most points in one input series"),
+    "TOLLAMA_MAX_QUANTILES": ("99", "most quantile levels in one request (registry limits may be lower)"),
+    "TOLLAMA_SHUTDOWN_GRACE_SECONDS": ("10", "on SIGTERM, how long in-flight requests may finish before 503"),
 }
 
 
@@ -101,12 +108,41 @@ def forecast_timeout_seconds(environ: dict[str, str] | None = None) -> float:
     return value
 
 
-def int_env(name: str, environ: dict[str, str] | None = None) -> int:
+def int_env(name: str, environ: dict[str, str] | None = None, minimum: int | None = None) -> int:
     raw = env(name, environ)
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise InvalidRequest(f"{name}={raw!r} is not an integer") from exc
+    if minimum is not None and value < minimum:
+        raise InvalidRequest(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def float_env(name: str, environ: dict[str, str] | None = None) -> float:
+    raw = env(name, environ)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name}={raw!r} is not a number") from exc
+    if value < 0:
+        raise InvalidRequest(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def list_env(name: str, environ: dict[str, str] | None = None) -> list[str]:
+    """A comma-separated variable as a list, blanks dropped."""
+    return [part.strip() for part in env(name, environ).split(",") if part.strip()]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 # --- config.json ---------------------------------------------------------------------------
@@ -128,11 +164,24 @@ class DaemonConfig(_Section):
     auto_bootstrap: bool = True
 
 
+class ApiKeyRecord(_Section):
+    """An API key the daemon accepts, kept as its SHA-256 only (``tollama key add``)."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    created_at: str
+
+
+class AuthConfig(_Section):
+    keys: list[ApiKeyRecord] = Field(default_factory=list)
+
+
 class TollamaConfig(_Section):
     version: int = CONFIG_VERSION
     default_model: str | None = None
     pull: PullConfig = Field(default_factory=PullConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
 
 CONFIG_KEYS: dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from tollama.core.errors import InvalidRequest
@@ -9,10 +10,19 @@ from tollama.core.errors import InvalidRequest
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 NEVER = -1.0
+# Longer than this is "never unload": a timer (and a datetime) cannot hold much more.
+MAX_KEEP_ALIVE_SECONDS = 100 * 365 * 24 * 3600.0
 
 
 def parse_keep_alive(value: str | float | None, default: float) -> float:
     """Seconds to keep a model loaded after its last request; negative means forever."""
+    seconds = _parse(value, default)
+    if math.isnan(seconds):
+        raise InvalidRequest(f"keep_alive {value!r} is not a duration")
+    return NEVER if seconds > MAX_KEEP_ALIVE_SECONDS else seconds
+
+
+def _parse(value: str | float | None, default: float) -> float:
     if value is None or value == "":
         return default
     if isinstance(value, bool):

@@ -10,6 +10,7 @@
     ├── ServerBusy (503, exit 10)
     ├── RunnerUnavailable (503, exit 10)
     ├── ForecastTimeout (504, exit 6)
+    ├── ClientDisconnected (499, daemon side only: logs and metrics)
     └── DaemonUnreachable (client side only, exit 3)
 
 Each class carries its HTTP status and CLI exit code, so the mapping is written once. A runner
@@ -84,6 +85,15 @@ class ForecastTimeout(TollamaError):
     exit_code = 6
 
 
+class ClientDisconnected(TollamaError):
+    """The client went away while its request waited in the queue; nothing was computed.
+
+    Nobody reads the answer; 499 (nginx's "client closed request") marks it in logs and metrics.
+    """
+
+    status_code = 499
+
+
 class DaemonUnreachable(TollamaError):
     """Raised by clients only: nothing answered at the base URL."""
 
@@ -104,6 +114,7 @@ ERROR_CLASSES: dict[str, type[TollamaError]] = {
         ServerBusy,
         RunnerUnavailable,
         ForecastTimeout,
+        ClientDisconnected,
         DaemonUnreachable,
     )
 }

@@ -8,11 +8,21 @@ registry (horizon limits, capabilities) or pandas (frequencies) live in the daem
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CovariateValues = list[float] | list[str]
+# What ``registry.check_model_name`` enforces (with a friendlier message), for the OpenAPI document:
+# a letter or digit first, then letters, digits, '_', '-' and single dots.
+# What ``_covariate_array`` enforces, for the OpenAPI document: all numbers or all strings.
+COVARIATES_SCHEMA: dict[str, Any] = {
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {"type": "number"}}, {"type": "array", "items": {"type": "string"}}]
+    }
+}
+MODEL_NAME_SCHEMA = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.?$", "maxLength": 128}
 METRIC_NAMES = ("mape", "mase", "smape", "mae", "rmse", "wql")
 MetricName = Literal["mape", "mase", "smape", "mae", "rmse", "wql"]
 
@@ -34,11 +44,39 @@ def _covariate_array(series_id: str, field: str, name: str, values: list[Any]) -
     out: list[float] = []
     for v in values:
         if v is None or isinstance(v, bool) or not isinstance(v, int | float):
-            raise ValueError(f"{where} contains {v!r}; covariate values must be numbers or strings")
-        if not math.isfinite(v):
-            raise ValueError(f"{where} contains a non-finite value ({v})")
-        out.append(float(v))
+            raise ValueError(f"{where} contains {_preview(v)}; covariate values must be numbers or strings")
+        number = _as_float(v)
+        if not math.isfinite(number):
+            raise ValueError(f"{where} contains a non-finite value ({_preview(v)})")
+        out.append(number)
     return out
+
+
+def _as_float(value: int | float) -> float:
+    """``float(value)``, with integers too large for a float as infinity (not an OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _preview(value: Any) -> str:
+    """A short, safe rendering of a user's value for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a very large integer"
+    return reprlib.repr(value)
+
+
+def _check_encodable(value: Any, where: str) -> None:
+    """Free-form sections go to runners as JSON frames, where integers are at most 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        raise ValueError(f"{where} holds an integer outside the 64-bit range")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_encodable(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_encodable(item, f"{where}[{index}]")
 
 
 class SeriesInput(_Wire):
@@ -47,9 +85,9 @@ class SeriesInput(_Wire):
     id: str = Field(min_length=1)
     freq: str | None = None
     timestamps: list[str] | None = None
-    target: list[float | None]
-    past_covariates: dict[str, list[Any]] = Field(default_factory=dict)
-    future_covariates: dict[str, list[Any]] = Field(default_factory=dict)
+    target: list[float | None] = Field(json_schema_extra={"minItems": 1, "contains": {"type": "number"}})
+    past_covariates: dict[str, list[Any]] = Field(default_factory=dict, json_schema_extra=COVARIATES_SCHEMA)
+    future_covariates: dict[str, list[Any]] = Field(default_factory=dict, json_schema_extra=COVARIATES_SCHEMA)
     static_covariates: dict[str, float | str] = Field(default_factory=dict)
     actuals: list[float] | None = None
 
@@ -105,7 +143,7 @@ class SeriesInput(_Wire):
 
 class MetricsParameters(_Wire):
     names: list[MetricName] = Field(default_factory=list)
-    mase_seasonality: int = Field(default=1, ge=1)
+    mase_seasonality: int = Field(default=1, ge=1, le=1_000_000)
 
 
 class ForecastParameters(BaseModel):
@@ -116,16 +154,35 @@ class ForecastParameters(BaseModel):
     covariates_mode: Literal["best_effort", "strict"] = "best_effort"
     metrics: MetricsParameters | None = None
 
+    @model_validator(mode="after")
+    def _check_sections(self) -> ForecastParameters:
+        _check_encodable(self.model_extra or {}, "parameters")
+        return self
+
 
 class ForecastRequest(_Wire):
     """The one forecast contract every family serves."""
 
-    model: str | None = Field(default=None, validation_alias=AliasChoices("model", "name"))
+    model: str | None = Field(
+        default=None, validation_alias=AliasChoices("model", "name"), json_schema_extra=MODEL_NAME_SCHEMA
+    )
     horizon: int = Field(ge=1)
-    quantiles: list[float] = Field(default_factory=list)
+    quantiles: list[float] = Field(
+        default_factory=list,
+        json_schema_extra={
+            "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "uniqueItems": True,
+        },
+    )
     series: list[SeriesInput] = Field(min_length=1)
     parameters: ForecastParameters = Field(default_factory=ForecastParameters)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _check_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        _check_encodable(options, "options")
+        return options
 
     @field_validator("quantiles")
     @classmethod
@@ -271,7 +328,7 @@ class ModelManifest(ModelSpec):
 class ModelRequest(_Wire):
     """Body naming one model (``show``, ``delete``); ``name`` is accepted as an alias."""
 
-    model: str = Field(validation_alias=AliasChoices("model", "name"))
+    model: str = Field(validation_alias=AliasChoices("model", "name"), json_schema_extra=MODEL_NAME_SCHEMA)
 
 
 class PullRequest(ModelRequest):
@@ -310,6 +367,23 @@ class LoadedModelInfo(_Wire):
 
 class PsResponse(_Wire):
     models: list[LoadedModelInfo]
+
+
+class StatusEvent(_Wire):
+    """A progress line of a streamed answer (``/api/pull``, ``/api/forecast``), and a pull's final object."""
+
+    status: str
+    done: bool = False
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+
+class ErrorResponse(_Wire):
+    """Every error answer; also the last line of a stream that failed after it began (with its status)."""
+
+    error: str
+    status: int | None = None
 
 
 class VersionResponse(_Wire):

@@ -1,4 +1,10 @@
-"""``create_app``: routers, one error mapping, and a lifespan that owns the supervisor."""
+"""``create_app``: routers, one error mapping, the middleware stack, and a lifespan that owns
+the supervisor.
+
+Middleware, outermost first: request id + access log + metrics; CORS (so preflights and
+refusals carry CORS headers); Host and API-key checks; the body-size limit; JSON bodies.
+Access comes before the body limit so that no unauthenticated client makes us read a body.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from tollama import __version__
+from tollama.core.config import is_loopback_host
+from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
 from tollama.daemon.errors import install_error_handlers
+from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.middleware import JsonBodyMiddleware
+from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
+from tollama.daemon.openapi import install_openapi
 from tollama.daemon.routes import forecast, models, system
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
@@ -17,11 +31,15 @@ from tollama.daemon.supervisor import SpawnFn
 
 
 def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = None) -> FastAPI:
+    """Build the app; refuses (``InvalidRequest``) a non-loopback bind with no API key."""
     settings = settings or DaemonSettings.from_env()
+    keys = KeyRing(settings.api_keys, settings.paths.config_file)
+    check_bind(settings.host, keys)
+    metrics = DaemonMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.build(settings, spawn)
+        services = Services.build(settings, spawn, metrics)
         app.state.services = services
         try:
             yield
@@ -30,7 +48,18 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
 
     app = FastAPI(title="tollama", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    install_openapi(app)
+    # add_middleware wraps: the last added is the outermost.
     app.add_middleware(JsonBodyMiddleware)
-    for module in (system, models, forecast):
-        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
+    app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
+    app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
+    routers = [module.router for module in (system, models, forecast)]
+    known_paths = frozenset(
+        [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
+        + [route.path for route in app.routes if isinstance(route, Route)]
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, known_paths=known_paths)
+    for router in routers:
+        app.include_router(router)
     return app

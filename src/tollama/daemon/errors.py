@@ -7,10 +7,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tollama.core.errors import TollamaError
+from tollama.daemon.observability import REQUEST_ID_HEADER, REQUEST_ID_SCOPE_KEY
 
 logger = logging.getLogger("tollama.daemon")
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:
@@ -33,16 +36,34 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     return f"{text} (and {more} more error{'s' if more > 1 else ''})" if more else text
 
 
+def error_response(exc: TollamaError) -> JSONResponse:
+    """``{"error": message}`` with the class's status; also used by the ASGI middlewares."""
+    return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TollamaError)
     async def _tollama_error(_: Request, exc: TollamaError) -> JSONResponse:
-        return JSONResponse({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers (unknown path 404, 405, a body FastAPI could not parse) keep
+        # their status but take our error shape.
+        message = "request body is not valid JSON" if exc.detail == _UNPARSABLE_BODY else str(exc.detail)
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"error": describe_validation_error(exc)}, status_code=400)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error", exc_info=exc)
-        return JSONResponse({"error": "internal error; see the daemon log"}, status_code=500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers these outside the middleware stack: name the request id here.
+        request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, "-"))
+        logger.exception("unexpected error (request %s)", request_id, exc_info=exc)
+        return JSONResponse(
+            {"error": f"internal error; see the daemon log (request id {request_id})"},
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id},
+        )

@@ -27,6 +27,8 @@ from tollama.core.schemas import (
 )
 from tollama.core.store import ModelStore
 from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
+from tollama.daemon.admission import Admission, ClientGone
+from tollama.daemon.limits import RequestLimits, check_forecast_limits
 from tollama.daemon.supervisor import Supervisor
 
 _API_ONLY = {"stream", "keep_alive"}
@@ -44,17 +46,28 @@ class PreparedForecast:
 
 
 class ForecastService:
-    def __init__(self, store: ModelStore, supervisor: Supervisor, default_model: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        supervisor: Supervisor,
+        default_model: Callable[[], str],
+        admission: Admission | None = None,
+        limits: RequestLimits | None = None,
+        on_load: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.store = store
         self.supervisor = supervisor
         self._default_model = default_model
+        self.admission = admission or Admission()
+        self.limits = limits or RequestLimits()
+        self._on_load = on_load
 
     def prepare(self, request: ForecastRequest) -> PreparedForecast:
         """Every check that can fail before any work starts (errors keep their real status)."""
         started = time.perf_counter_ns()
         name = request.model or self._default_model()
         manifest = self.store.get(name)
-        _check_limits(manifest, request)
+        check_forecast_limits(manifest, request, self.limits)
         warnings: list[str] = []
         for series in request.series:
             try:
@@ -74,33 +87,53 @@ class ForecastService:
         return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started)
 
     async def events(
-        self, request: ForecastRequest, keep_alive: str | float | None = None
+        self,
+        request: ForecastRequest,
+        keep_alive: str | float | None = None,
+        client_gone: ClientGone | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Status lines, then the final response object (Ollama's streaming shape)."""
+        """Status lines, then the final response object (Ollama's streaming shape).
+
+        A full queue raises before the first line, so it keeps its 503 and ``Retry-After``;
+        ``client_gone`` resolves when the client hangs up, which drops a request still queued.
+        """
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         prepared = self.prepare(request)
         name = prepared.manifest.name
         payload = prepared.request.model_dump(mode="json", exclude_none=True, exclude=_API_ONLY)
-        yield {"status": f"loading model {name}", "done": False}
-        for attempt in range(1 + RETRIES_ON_RUNNER_LOSS):
-            try:
-                async with self.supervisor.lease(prepared.manifest, keep) as lease:
-                    yield {"status": "forecasting", "done": False}
-                    raw = await lease.forecast(payload)
-                    load_ns = lease.load_duration
-                break
-            except RunnerUnavailable as exc:
-                # A runner that died before starting our request never saw it: send it to the next one.
-                if exc.request_started or attempt == RETRIES_ON_RUNNER_LOSS:
-                    raise
-                yield {"status": f"runner restarted; loading model {name} again", "done": False}
+        ticket = self.admission.enter(name)
+        try:
+            yield {"status": f"loading model {name}", "done": False}
+            async with ticket.turn(client_gone):
+                raw, load_ns = None, 0
+                for attempt in range(1 + RETRIES_ON_RUNNER_LOSS):
+                    try:
+                        async with self.supervisor.lease(prepared.manifest, keep) as lease:
+                            yield {"status": "forecasting", "done": False}
+                            raw = await lease.forecast(payload)
+                            load_ns = lease.load_duration
+                        break
+                    except RunnerUnavailable as exc:
+                        # A runner that died before starting our request never saw it: send it to the next one.
+                        if exc.request_started or attempt == RETRIES_ON_RUNNER_LOSS:
+                            raise
+                        yield {"status": f"runner restarted; loading model {name} again", "done": False}
+        finally:
+            ticket.leave()
+        if load_ns and self._on_load:
+            self._on_load(prepared.manifest.family, load_ns / 1e9)
         response = finish(prepared, RunnerForecast.model_validate(raw), load_ns)
         yield response.model_dump(mode="json", exclude_none=True)
 
-    async def forecast(self, request: ForecastRequest, keep_alive: str | float | None = None) -> dict[str, Any]:
+    async def forecast(
+        self,
+        request: ForecastRequest,
+        keep_alive: str | float | None = None,
+        client_gone: ClientGone | None = None,
+    ) -> dict[str, Any]:
         """The final object alone (``/v1/forecast`` and non-streaming calls)."""
         final: dict[str, Any] = {}
-        async for event in self.events(request, keep_alive):
+        async for event in self.events(request, keep_alive, client_gone):
             final = event
         return final
 
@@ -153,18 +186,3 @@ def _ordered_quantiles(
     matrix = np.asarray([quantiles.get(k, mean) for k in keys], dtype=float)
     matrix.sort(axis=0)
     return {k: row.tolist() for k, row in zip(keys, matrix, strict=True)}
-
-
-def _check_limits(manifest: ModelManifest, request: ForecastRequest) -> None:
-    limits = manifest.limits
-    name = manifest.name
-    if limits.max_horizon is not None and request.horizon > limits.max_horizon:
-        raise InvalidRequest(f"horizon {request.horizon} is above model '{name}' limit of {limits.max_horizon}")
-    if limits.max_series is not None and len(request.series) > limits.max_series:
-        raise InvalidRequest(
-            f"{len(request.series)} series is above model '{name}' limit of {limits.max_series} per request"
-        )
-    if limits.max_quantiles is not None and len(request.quantiles) > limits.max_quantiles:
-        raise InvalidRequest(
-            f"{len(request.quantiles)} quantiles is above model '{name}' limit of {limits.max_quantiles}"
-        )

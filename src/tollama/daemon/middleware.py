@@ -20,5 +20,5 @@ class JsonBodyMiddleware:
         if scope["type"] == "http" and scope["method"] in _BODY_METHODS:
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             headers.append((b"content-type", b"application/json"))
-            scope = {**scope, "headers": headers}
+            scope["headers"] = headers  # in place: outer layers read what routing adds to the scope
         await self.app(scope, receive, send)

@@ -44,8 +44,16 @@ def _unavailable(message: str, started: bool) -> RunnerUnavailable:
 class RunnerProcess:
     """A started runner; ``call`` is safe from many tasks at once."""
 
-    def __init__(self, family: str, command: Sequence[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        family: str,
+        command: Sequence[str],
+        env: dict[str, str],
+        log_path: Path,
+        hello_timeout: float = HELLO_TIMEOUT_SECONDS,
+    ) -> None:
         self.family = family
+        self.hello_timeout = hello_timeout
         self.command = list(command)
         self.env = env
         self.log_path = log_path
@@ -94,15 +102,18 @@ class RunnerProcess:
             asyncio.create_task(self._read_stderr(), name=f"{self.family}-stderr"),
         ]
         try:
-            self.hello = await self.call("hello", {}, timeout=HELLO_TIMEOUT_SECONDS)
+            self.hello = await self.call("hello", {}, timeout=self.hello_timeout)
         except ForecastTimeout as exc:
             await self.kill()
-            raise RunnerUnavailable(f"the {self.family} runner did not answer hello in time") from exc
+            tail = self.stderr_tail()
+            message = f"the {self.family} runner did not answer hello within {self.hello_timeout:g}s"
+            raise RunnerUnavailable(f"{message}; last stderr: {tail}" if tail else message) from exc
         return self.hello
 
     async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:
         """Send one request and wait for its answer (raising the error class it names)."""
         if not self.is_alive or self._proc is None or self._proc.stdin is None:
+            await self._settle()
             raise _unavailable(self._death_message(), started=False)
         request_id = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -113,6 +124,7 @@ class RunnerProcess:
                 await self._proc.stdin.drain()
         except (ConnectionError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
+            await self._settle()
             raise _unavailable(self._death_message(), started=False) from exc
         try:
             frame = await asyncio.wait_for(future, timeout)
@@ -143,12 +155,14 @@ class RunnerProcess:
         """SIGKILL the runner's whole process group and fail what is pending with ``reason``."""
         proc = self._proc
         if proc is not None and proc.returncode is None:
-            self._exit_reason = self._exit_reason or reason
+            if not _has_exited(proc.pid):  # one that died on its own is reported as it died
+                self._exit_reason = self._exit_reason or reason
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole group, children included
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        await self._settle()
         await self._finish("was killed")
 
     async def _read_stdout(self) -> None:
@@ -181,6 +195,15 @@ class RunnerProcess:
                 text = line.decode("utf-8", "replace").rstrip()
                 if text:
                     self._stderr_tail.append(text)
+
+    async def _settle(self) -> None:
+        """Let a runner that just died finish reporting (exit code, last stderr lines) first.
+
+        A runner that exits at start-up is often dead before the ``hello`` is even written.
+        """
+        if self._tasks and self._exit_reason is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._tasks[0]), STOP_GRACE_SECONDS)
 
     def _note_stderr(self, text: str) -> None:
         self._stderr_tail.append(text)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from tollama.core.config import DEFAULT_MODEL
 from tollama.core.store import ModelStore
+from tollama.daemon.admission import Admission
 from tollama.daemon.forecasting import ForecastService
+from tollama.daemon.observability import DaemonMetrics
 from tollama.daemon.pulling import PullService
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.spawn import make_spawn
@@ -21,28 +23,38 @@ class Services:
     supervisor: Supervisor
     forecasts: ForecastService
     pulls: PullService
+    metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
-    def build(cls, settings: DaemonSettings, spawn: SpawnFn | None = None) -> Services:
+    def build(
+        cls, settings: DaemonSettings, spawn: SpawnFn | None = None, metrics: DaemonMetrics | None = None
+    ) -> Services:
         store = ModelStore(settings.paths.models)
+        metrics = metrics or DaemonMetrics()
         supervisor = Supervisor(
             spawn or make_spawn(settings.paths),
             timeout=settings.forecast_timeout,
             default_keep_alive=settings.keep_alive,
+            max_loaded=settings.max_loaded_models,
         )
 
         def default_model() -> str:
             return settings.config().default_model or DEFAULT_MODEL
 
-        return cls(
-            settings=settings,
-            store=store,
-            supervisor=supervisor,
-            forecasts=ForecastService(store, supervisor, default_model),
-            pulls=PullService(store, settings),
+        forecasts = ForecastService(
+            store,
+            supervisor,
+            default_model,
+            admission=Admission(settings.num_parallel, settings.max_queue),
+            limits=settings.limits,
+            on_load=metrics.observe_load,
         )
+        services = cls(settings, store, supervisor, forecasts, PullService(store, settings), metrics)
+        metrics.watch(services)
+        return services
 
     async def close(self) -> None:
         await self.pulls.close()
         await self.supervisor.close()
+        self.metrics.unwatch()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tollama.core.config import (
     Paths,
     TollamaConfig,
     env,
+    float_env,
     forecast_timeout_seconds,
+    int_env,
+    list_env,
     load_config,
     parse_host,
 )
 from tollama.core.durations import parse_keep_alive
+from tollama.daemon.admission import DEFAULT_MAX_QUEUE, DEFAULT_NUM_PARALLEL
+from tollama.daemon.limits import RequestLimits
 
 DEFAULT_KEEP_ALIVE_SECONDS = 300.0
 
@@ -24,6 +29,13 @@ class DaemonSettings:
     port: int
     forecast_timeout: float
     keep_alive: float
+    num_parallel: int = DEFAULT_NUM_PARALLEL
+    max_queue: int = DEFAULT_MAX_QUEUE
+    max_loaded_models: int = 0
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    api_keys: tuple[str, ...] = field(default=(), repr=False)  # plain keys: never printed
+    origins: tuple[str, ...] = ()
+    shutdown_grace: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DaemonSettings:
@@ -34,6 +46,19 @@ class DaemonSettings:
             port=port,
             forecast_timeout=forecast_timeout_seconds(environ),
             keep_alive=parse_keep_alive(env("TOLLAMA_KEEP_ALIVE", environ), DEFAULT_KEEP_ALIVE_SECONDS),
+            num_parallel=int_env("TOLLAMA_NUM_PARALLEL", environ, minimum=1),
+            max_queue=int_env("TOLLAMA_MAX_QUEUE", environ, minimum=0),
+            max_loaded_models=int_env("TOLLAMA_MAX_LOADED_MODELS", environ, minimum=0),
+            limits=RequestLimits(
+                max_request_bytes=int_env("TOLLAMA_MAX_REQUEST_BYTES", environ, minimum=1),
+                max_horizon=int_env("TOLLAMA_MAX_HORIZON", environ, minimum=1),
+                max_series=int_env("TOLLAMA_MAX_SERIES", environ, minimum=1),
+                max_series_length=int_env("TOLLAMA_MAX_SERIES_LENGTH", environ, minimum=1),
+                max_quantiles=int_env("TOLLAMA_MAX_QUANTILES", environ, minimum=0),
+            ),
+            api_keys=tuple(list_env("TOLLAMA_API_KEYS", environ)),
+            origins=tuple(list_env("TOLLAMA_ORIGINS", environ)),
+            shutdown_grace=float_env("TOLLAMA_SHUTDOWN_GRACE_SECONDS", environ),
         )
 
     def config(self) -> TollamaConfig:

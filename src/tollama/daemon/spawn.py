@@ -18,9 +18,12 @@ def single_env_command(family: str) -> list[str]:
     return [sys.executable, "-m", f"tollama.runners.{family}.main"]
 
 
+RUNNER_HIDDEN_ENV = ("TOLLAMA_API_KEYS", "TOLLAMA_API_KEY")  # model code has no use for the daemon's keys
+
+
 def runner_env() -> dict[str, str]:
-    """The daemon's environment, minus nothing a runner needs to be told twice."""
-    env = dict(os.environ)
+    """The daemon's environment, minus the API keys (runners run third-party model code)."""
+    env = {name: value for name, value in os.environ.items() if name not in RUNNER_HIDDEN_ENV}
     env.setdefault("PYTHONUNBUFFERED", "1")
     env["HF_HUB_DISABLE_TELEMETRY"] = "1"
     return env

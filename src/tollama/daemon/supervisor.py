@@ -3,7 +3,9 @@
 Small state under one lock: a ``RunnerProcess`` per family and a ``LoadedModel`` per model with
 a reference count and a keep-alive timer. Routes never see a process: they ask for a lease on a
 model, forecast through it, and give it back. A dead runner is replaced on next use; a runner
-that overruns the timeout is killed, so the next request gets a fresh one.
+that overruns the timeout is killed, so the next request gets a fresh one. With a loaded-model
+cap, idle models are unloaded least recently used first (``findRunnerToUnload``); a family whose
+runner keeps failing to start is paused (``StartBackoff``) instead of being spawned per request.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tollama.core.errors import ForecastTimeout, RunnerUnavailable
+from tollama.core.errors import ForecastTimeout, RunnerUnavailable, ServerBusy
 from tollama.core.schemas import LoadedModelInfo, ModelManifest
+from tollama.daemon.backoff import StartBackoff
 from tollama.daemon.runner_process import RunnerProcess
 
 logger = logging.getLogger("tollama.daemon")
@@ -55,10 +58,22 @@ class Lease:
 
 
 class Supervisor:
-    def __init__(self, spawn: SpawnFn, timeout: float, default_keep_alive: float) -> None:
+    def __init__(
+        self,
+        spawn: SpawnFn,
+        timeout: float,
+        default_keep_alive: float,
+        max_loaded: int = 0,
+        backoff: StartBackoff | None = None,
+    ) -> None:
         self._spawn = spawn
         self.timeout = timeout
         self.default_keep_alive = default_keep_alive
+        self.max_loaded = max_loaded
+        self.backoff = backoff or StartBackoff()
+        self.evictions = 0
+        self._room_lock = asyncio.Lock()
+        self._idle = asyncio.Event()
         self._runners: dict[str, RunnerProcess] = {}
         self._loaded: dict[str, LoadedModel] = {}
         self._family_locks: dict[str, asyncio.Lock] = {}
@@ -130,14 +145,22 @@ class Supervisor:
                 "last_stderr": runner.stderr_tail() or None,
             }
             for family, runner in sorted(self._runners.items())
+        ] + [
+            {"family": family, "status": "failed to start", "restarts": self.restarts.get(family, 0), "error": message}
+            for family, message in sorted(self.backoff.failing().items())
+            if family not in self._runners
         ]
 
     def runner_pid(self, family: str) -> int | None:
         runner = self._runners.get(family)
         return runner.pid if runner and runner.is_alive else None
 
-    async def close(self) -> None:
-        """Stop every runner (no orphans); called from the app lifespan."""
+    async def close(self, reason: str | None = None) -> None:
+        """Stop every runner (no orphans); called from the app lifespan.
+
+        With a ``reason`` (the shutdown drain ran out), runners are killed at once and every
+        request still in flight gets a 503 saying so.
+        """
         self._closed = True
         for loaded in self._loaded.values():
             if loaded.timer:
@@ -145,7 +168,8 @@ class Supervisor:
         self._loaded.clear()
         runners = list(self._runners.values())
         self._runners.clear()
-        await asyncio.gather(*(r.stop() for r in runners), return_exceptions=True)
+        stops = (r.kill(reason=reason) if reason else r.stop() for r in runners)
+        await asyncio.gather(*stops, return_exceptions=True)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -161,7 +185,13 @@ class Supervisor:
                 self.restarts[family] = self.restarts.get(family, 0) + 1
                 self._forget_runner(runner)
                 await runner.kill()
-            runner = await self._spawn(family)
+                del self._runners[family]
+            self.backoff.check(family)
+            try:
+                runner = await self._spawn(family)
+            except RunnerUnavailable as exc:
+                self.backoff.failed(family, exc.message)
+                raise
             self._runners[family] = runner
             return runner
 
@@ -171,12 +201,8 @@ class Supervisor:
             loaded = self._loaded.get(manifest.name)
             load_ns = 0
             if loaded is None or not loaded.is_usable:
-                runner = await self._runner(manifest.family)
-                placeholder = LoadedModel(manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive)
-                result = await self.call(placeholder, "load", {"model": manifest.model_dump(mode="json")})
-                load_ns = int((result or {}).get("load_duration", 0))
-                loaded = placeholder
-                self._loaded[manifest.name] = loaded
+                async with self._room_for(manifest.name):
+                    loaded, load_ns = await self._load(manifest, keep_alive)
             loaded.ref_count += 1
             loaded.last_used = time.monotonic()
             if loaded.timer:
@@ -185,10 +211,51 @@ class Supervisor:
             loaded.expires_at = None
             return loaded, load_ns
 
+    async def _load(self, manifest: ModelManifest, keep_alive: float) -> tuple[LoadedModel, int]:
+        runner = await self._runner(manifest.family)
+        loaded = LoadedModel(manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive)
+        try:
+            result = await self.call(loaded, "load", {"model": manifest.model_dump(mode="json")})
+        except RunnerUnavailable as exc:
+            self.backoff.failed(manifest.family, exc.message)  # died while loading: a start failure too
+            raise
+        self.backoff.succeeded(manifest.family)
+        self._loaded[manifest.name] = loaded
+        return loaded, int((result or {}).get("load_duration", 0))
+
+    @contextlib.asynccontextmanager
+    async def _room_for(self, name: str) -> AsyncIterator[None]:
+        """Hold the load lock with a free place under the cap, unloading idle models LRU first."""
+        if not self.max_loaded:
+            yield
+            return
+        async with self._room_lock:
+            deadline = time.monotonic() + self.timeout
+            while len([m for m in self._loaded.values() if m.name != name]) >= self.max_loaded:
+                idle = [m for m in self._loaded.values() if m.ref_count == 0 and m.name != name]
+                if idle:
+                    victim = min(idle, key=lambda m: m.last_used)
+                    logger.info("unloading %s (least recently used) to load %s", victim.name, name)
+                    self.evictions += 1
+                    await self.unload(victim.name)
+                    continue
+                self._idle.clear()  # no await since the check above: a release now sets it again
+                try:
+                    await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    raise ServerBusy(
+                        f"{self.max_loaded} models are loaded and all busy (TOLLAMA_MAX_LOADED_MODELS); "
+                        f"'{name}' cannot load now, retry later",
+                        headers={"Retry-After": "5"},
+                    ) from None
+            yield
+
     def _release(self, loaded: LoadedModel, keep_alive: float) -> None:
         loaded.ref_count -= 1
         loaded.keep_alive = keep_alive
         loaded.last_used = time.monotonic()
+        if loaded.ref_count == 0:
+            self._idle.set()
         if loaded.ref_count > 0 or self._loaded.get(loaded.name) is not loaded:
             return
         if keep_alive < 0:

@@ -8,17 +8,17 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from tollama.core.schemas import ForecastApiRequest, ForecastRequest, ForecastResponse
-from tollama.daemon.deps import ServicesDep
+from tollama.daemon.deps import ClientGoneDep, ServicesDep
 from tollama.daemon.streaming import respond
 
 router = APIRouter()
 
 
 @router.post("/api/forecast", response_model=ForecastResponse)
-async def api_forecast(body: ForecastApiRequest, services: ServicesDep) -> Response:
-    return await respond(services.forecasts.events(body, body.keep_alive), stream=body.stream)
+async def api_forecast(body: ForecastApiRequest, services: ServicesDep, client_gone: ClientGoneDep) -> Response:
+    return await respond(services.forecasts.events(body, body.keep_alive, client_gone), stream=body.stream)
 
 
 @router.post("/v1/forecast", response_model=ForecastResponse, response_model_exclude_none=True)
-async def v1_forecast(body: ForecastRequest, services: ServicesDep) -> dict[str, Any]:
-    return await services.forecasts.forecast(body)
+async def v1_forecast(body: ForecastRequest, services: ServicesDep, client_gone: ClientGoneDep) -> dict[str, Any]:
+    return await services.forecasts.forecast(body, client_gone=client_gone)

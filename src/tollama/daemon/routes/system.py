@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse, Response
 
 from tollama import __version__
 from tollama.core.info import collect_local_info
@@ -37,7 +39,19 @@ async def info(services: ServicesDep) -> dict[str, Any]:
         "host_binding": f"{settings.host}:{settings.port}",
         "forecast_timeout_seconds": settings.forecast_timeout,
         "keep_alive_seconds": settings.keep_alive,
+        "num_parallel": settings.num_parallel,
+        "max_queue": settings.max_queue,
+        "max_loaded_models": settings.max_loaded_models,
+        "limits": asdict(settings.limits),
+        "shutdown_grace_seconds": settings.shutdown_grace,
     }
     payload["models"]["loaded"] = [m.model_dump() for m in services.supervisor.loaded_models()]
     payload["runners"] = services.supervisor.runner_statuses()
     return payload
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus text format: requests, latency, queues, loaded models, runner restarts, load time."""
+    body, content_type = services.metrics.render()
+    return Response(body, media_type=content_type)

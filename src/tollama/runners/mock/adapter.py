@@ -1,15 +1,18 @@
 """The mock family: a naive forecaster, plus fault knobs for testing the daemon.
 
 ``options.delay_seconds`` sleeps before answering (a slow or hung model) and
-``options.exit_code`` makes the runner process exit mid-request (a crash).
+``options.exit_code`` makes the runner process exit mid-request (a crash). Each forecast is
+logged to stderr (the runner log) with ``options.tag``, so tests can see what reached a runner.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from typing import Any
 
-from tollama.core.errors import ModelNotFound
+from tollama.core.errors import InvalidRequest, ModelNotFound
 from tollama.core.schemas import (
     ForecastRequest,
     ModelManifest,
@@ -18,6 +21,17 @@ from tollama.core.schemas import (
     quantile_key,
 )
 from tollama.runners.adapter import FamilyAdapter
+
+logger = logging.getLogger("tollama.runner.mock")
+
+
+def _number_option(options: dict[str, Any], key: str) -> float | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequest(f"options.{key} must be a number, not {type(value).__name__}")
+    return float(value)
 
 
 class MockAdapter(FamilyAdapter):
@@ -28,18 +42,22 @@ class MockAdapter(FamilyAdapter):
 
     def load(self, manifest: ModelManifest) -> None:
         self._loaded.add(manifest.name)
+        logger.info("load model=%s", manifest.name)
 
     def unload(self, name: str) -> None:
         self._loaded.discard(name)
+        logger.info("unload model=%s", name)
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
         if model not in self._loaded:
             raise ModelNotFound(f"model '{model}' is not loaded in the mock runner")
-        delay = float(request.options.get("delay_seconds", 0) or 0)
+        delay = _number_option(request.options, "delay_seconds") or 0.0
+        exit_code = _number_option(request.options, "exit_code")
+        logger.info("forecast model=%s series=%d tag=%r", model, len(request.series), request.options.get("tag", "-"))
         if delay > 0:
             time.sleep(delay)
-        if request.options.get("exit_code") is not None:
-            os._exit(int(request.options["exit_code"]))
+        if exit_code is not None:
+            os._exit(int(exit_code))
         forecasts = []
         for series in request.series:
             last = next(v for v in reversed(series.target) if v is not None)

@@ -1,0 +1,142 @@
+"""Size limits: the request body (413, counted on the stream) and the forecast's shape (400).
+
+``Content-Length`` may lie or be absent (chunked uploads), so the body limit counts the bytes
+that actually arrive. Shape limits take the lower of the model's registry limit and the
+daemon's default, and the message names the limit that was hit and where to change it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from tollama.core.errors import InvalidRequest, RequestTooLarge
+from tollama.core.schemas import ForecastRequest, ModelManifest
+from tollama.daemon.errors import error_response
+
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+# Every forecast value the daemon builds and serialises (series x horizon x (1 + quantiles)):
+# a small request must not make a response of gigabytes.
+MAX_FORECAST_VALUES = 10_000_000
+# After a 413, read and drop up to this much more of the upload (nginx's lingering close), so the
+# client reads our answer instead of a connection reset; past it, or after DRAIN_SECONDS, we hang up.
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The daemon-wide bounds (``TOLLAMA_MAX_*``); a model's registry limits may be lower."""
+
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_horizon: int = 10_000
+    max_series: int = 10_000
+    max_series_length: int = 1_000_000
+    max_quantiles: int = 99
+
+
+def _check(what: str, value: int, model_limit: int | None, daemon_limit: int, env_name: str, model: str) -> None:
+    if model_limit is not None and model_limit <= daemon_limit and value > model_limit:
+        raise InvalidRequest(f"{what} {value} is above model '{model}' limit of {model_limit}")
+    if value > daemon_limit:
+        raise InvalidRequest(f"{what} {value} is above the daemon limit of {daemon_limit} ({env_name})")
+
+
+def check_forecast_limits(manifest: ModelManifest, request: ForecastRequest, limits: RequestLimits) -> None:
+    """Raise ``InvalidRequest`` naming the first bound the request goes past."""
+    model = manifest.limits
+    name = manifest.name
+    _check("horizon", request.horizon, model.max_horizon, limits.max_horizon, "TOLLAMA_MAX_HORIZON", name)
+    _check("series count", len(request.series), model.max_series, limits.max_series, "TOLLAMA_MAX_SERIES", name)
+    _check(
+        "quantile count",
+        len(request.quantiles),
+        model.max_quantiles,
+        limits.max_quantiles,
+        "TOLLAMA_MAX_QUANTILES",
+        name,
+    )
+    for series in request.series:
+        if len(series.target) > limits.max_series_length:
+            raise InvalidRequest(
+                f"series '{series.id}' has {len(series.target)} points, above the daemon limit of "
+                f"{limits.max_series_length} (TOLLAMA_MAX_SERIES_LENGTH)"
+            )
+    values = len(request.series) * request.horizon * (1 + len(request.quantiles))
+    if values > MAX_FORECAST_VALUES:
+        raise InvalidRequest(
+            f"this request asks for {values} forecast values (series x horizon x (1 + quantiles)), above the "
+            f"limit of {MAX_FORECAST_VALUES}; split it into smaller requests"
+        )
+
+
+Scope = dict[str, Any]
+
+
+class BodyLimitMiddleware:
+    """Read the body up to ``max_bytes`` before the app sees it; one byte more is a 413."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> RequestTooLarge:
+        return RequestTooLarge(
+            f"request body is larger than {self.max_bytes} bytes (TOLLAMA_MAX_REQUEST_BYTES); "
+            "send fewer or shorter series per request"
+        )
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if int(declared) <= self.max_bytes + DRAIN_BYTES:
+                await _discard_upload(receive, DRAIN_BYTES)
+            await error_response(self._too_large())(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # nobody left to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await _discard_upload(receive, DRAIN_BYTES)
+                await error_response(self._too_large())(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+async def _discard_upload(receive: Any, budget: int) -> None:
+    """Read and drop the rest of an upload, up to ``budget`` bytes and ``DRAIN_SECONDS``."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while budget >= 0:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+                budget -= len(message.get("body", b""))
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that gives the buffered body once, then the real channel (disconnects)."""
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
