@@ -110,3 +110,16 @@ def test_close_cancels_running_jobs(close_first: bool) -> None:
         return jobs.is_running("m")
 
     assert asyncio.run(scenario()) is False
+
+
+def test_only_local_clients_choose_cache_folder_and_proxies():
+    from tollama.core.errors import PermissionDenied
+    from tollama.core.schemas import PullRequest
+    from tollama.daemon.pulling import check_machine_settings
+
+    chosen = PullRequest(model="chronos2", hf_home="/etc", https_proxy="http://evil:1")
+    check_machine_settings(chosen, "127.0.0.1")
+    check_machine_settings(chosen, "::1")
+    check_machine_settings(PullRequest(model="chronos2", offline=True), "10.0.0.7")
+    with pytest.raises(PermissionDenied, match="hf_home, https_proxy may only be set by clients on the daemon"):
+        check_machine_settings(chosen, "10.0.0.7")

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tollama.core.errors import LicenseRequired, TollamaError
+from tollama.core.config import is_loopback_host
+from tollama.core.errors import LicenseRequired, PermissionDenied, TollamaError
 from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, ResolvedSnapshot
@@ -100,4 +101,21 @@ def check_license(spec: ModelSpec, accepted: bool) -> None:
         raise LicenseRequired(
             f"model '{spec.name}' is licensed under {spec.license.id} and needs your acceptance; "
             f'pull again with `tollama pull {spec.name} --accept-license` (API: "accept_license": true)'
+        )
+
+
+MACHINE_SETTINGS = ("hf_home", "https_proxy", "http_proxy", "no_proxy")
+
+
+def check_machine_settings(request: PullRequest, client_host: str) -> None:
+    """Only a client on this machine may pick the daemon's cache folder or proxies.
+
+    A remote client choosing paths or URLs on the daemon's machine would be a way in; remote
+    users set these defaults in the daemon's config instead.
+    """
+    chosen = [key for key in MACHINE_SETTINGS if getattr(request, key) is not None]
+    if chosen and not is_loopback_host(client_host):
+        raise PermissionDenied(
+            f"{', '.join(chosen)} may only be set by clients on the daemon's machine; "
+            "set them in the daemon's config instead (`tollama config set pull.<key> ...`)"
         )

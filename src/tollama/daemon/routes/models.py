@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tollama.core.schemas import (
@@ -14,6 +14,7 @@ from tollama.core.schemas import (
     TagsResponse,
 )
 from tollama.daemon.deps import ServicesDep
+from tollama.daemon.pulling import check_machine_settings
 from tollama.daemon.streaming import respond
 
 router = APIRouter()
@@ -47,7 +48,8 @@ async def show(body: ModelRequest, services: ServicesDep) -> ModelManifest:
 
 
 @router.post("/api/pull")
-async def pull(body: PullRequest, services: ServicesDep) -> Response:
+async def pull(body: PullRequest, request: Request, services: ServicesDep) -> Response:
+    check_machine_settings(body, request.client.host if request.client else "")
     return await respond(services.pulls.events(body), stream=body.stream)
 
 
