@@ -9,7 +9,14 @@ import httpx
 
 from tollama.client._base import BaseClient, Call, forecast_body
 from tollama.core.errors import ForecastTimeout
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 T = TypeVar("T")
 
@@ -89,3 +96,15 @@ class AsyncClient(BaseClient):
 
     def forecast_stream(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> AsyncIterator[dict]:
         return self._stream(self._forecast(forecast_body(request, **overrides), stream=True))
+
+    async def runtimes(self) -> RuntimesResponse:
+        return await self._send(self._runtimes())
+
+    async def install_runtime(self, family: str, *, force: bool = False) -> dict[str, Any]:
+        return await self._send(self._install_runtime(family, False, force))
+
+    def install_runtime_stream(self, family: str, *, force: bool = False) -> AsyncIterator[dict[str, Any]]:
+        return self._stream(self._install_runtime(family, True, force))
+
+    async def remove_runtime(self, family: str) -> dict[str, Any]:
+        return await self._send(self._remove_runtime(family))

@@ -15,7 +15,14 @@ import orjson
 
 from tollama.core.config import DEFAULT_BASE_URL
 from tollama.core.errors import DaemonUnreachable, TollamaError, error_from_status
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -110,6 +117,18 @@ class BaseClient:
     def _forecast(body: dict[str, Any], stream: bool, path: str = "/api/forecast") -> Call[ForecastResponse]:
         payload = {**body, "stream": stream} if path == "/api/forecast" else body
         return Call("POST", path, payload, ForecastResponse.model_validate)
+
+    @staticmethod
+    def _runtimes() -> Call[RuntimesResponse]:
+        return Call("GET", "/api/runtimes", parse=RuntimesResponse.model_validate)
+
+    @staticmethod
+    def _install_runtime(family: str, stream: bool, force: bool) -> Call[dict[str, Any]]:
+        return Call("POST", "/api/runtimes/install", {"family": family, "stream": stream, "force": force})
+
+    @staticmethod
+    def _remove_runtime(family: str) -> Call[dict[str, Any]]:
+        return Call("DELETE", "/api/runtimes", {"family": family})
 
     # --- parsing ----------------------------------------------------------------------------
 

@@ -9,7 +9,14 @@ import httpx
 
 from tollama.client._base import BaseClient, Call, forecast_body
 from tollama.core.errors import ForecastTimeout
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 T = TypeVar("T")
 
@@ -89,3 +96,14 @@ class Client(BaseClient):
     def forecast_stream(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> Iterator[dict]:
         """Status events, the last being the final response object."""
         return self._stream(self._forecast(forecast_body(request, **overrides), stream=True))
+
+    def runtimes(self) -> RuntimesResponse:
+        return self._send(self._runtimes())
+
+    def install_runtime(self, family: str, *, stream: bool = False, force: bool = False) -> Any:
+        """The final status, or (``stream=True``) an iterator of build progress events."""
+        call = self._install_runtime(family, stream, force)
+        return self._stream(call) if stream else self._send(call)
+
+    def remove_runtime(self, family: str) -> dict[str, Any]:
+        return self._send(self._remove_runtime(family))

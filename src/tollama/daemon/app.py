@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from tollama import __version__
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.middleware import JsonBodyMiddleware
-from tollama.daemon.routes import forecast, models, system
+from tollama.daemon.routes import forecast, models, runtimes, system
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.supervisor import SpawnFn
@@ -31,6 +31,6 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     app = FastAPI(title="tollama", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(JsonBodyMiddleware)
-    for module in (system, models, forecast):
+    for module in (system, models, forecast, runtimes):
         app.include_router(module.router)
     return app

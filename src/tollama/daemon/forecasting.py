@@ -27,6 +27,7 @@ from tollama.core.schemas import (
 )
 from tollama.core.store import ModelStore
 from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
+from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
 
 _API_ONLY = {"stream", "keep_alive"}
@@ -43,10 +44,17 @@ class PreparedForecast:
 
 
 class ForecastService:
-    def __init__(self, store: ModelStore, supervisor: Supervisor, default_model: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        supervisor: Supervisor,
+        default_model: Callable[[], str],
+        prepare_runtime: PrepareRuntime | None = None,
+    ) -> None:
         self.store = store
         self.supervisor = supervisor
         self._default_model = default_model
+        self._prepare_runtime = prepare_runtime
 
     def prepare(self, request: ForecastRequest) -> PreparedForecast:
         """Every check that can fail before any work starts (errors keep their real status)."""
@@ -79,6 +87,9 @@ class ForecastService:
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         prepared = self.prepare(request)
         name = prepared.manifest.name
+        if self._prepare_runtime is not None:  # a family's first use may build its runtime
+            async for event in self._prepare_runtime(prepared.manifest.family):
+                yield event
         yield {"status": f"loading model {name}", "done": False}
         async with self.supervisor.lease(prepared.manifest, keep) as lease:
             yield {"status": "forecasting", "done": False}

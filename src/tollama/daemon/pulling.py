@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tollama.core.errors import LicenseRequired, TollamaError
+from tollama.core.errors import LicenseRequired, RunnerUnavailable, TollamaError
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest
 from tollama.core.store import ModelStore
+from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.settings import DaemonSettings
 
 
@@ -22,9 +23,12 @@ def now_iso() -> str:
 
 
 class PullService:
-    def __init__(self, store: ModelStore, settings: DaemonSettings) -> None:
+    def __init__(
+        self, store: ModelStore, settings: DaemonSettings, prepare_runtime: PrepareRuntime | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
+        self._prepare_runtime = prepare_runtime
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
@@ -38,7 +42,19 @@ class PullService:
         yield {"status": "verifying", "done": False}
         yield {"status": "writing manifest", "done": False}
         self.store.put(manifest)
+        async for event in self._runtime_events(spec):
+            yield event
         yield {"status": "success", "done": True}
+
+    async def _runtime_events(self, spec: ModelSpec) -> AsyncIterator[dict[str, Any]]:
+        """A pull also readies the family's runtime, so the first forecast does not wait for it."""
+        if self._prepare_runtime is None:
+            return
+        try:
+            async for event in self._prepare_runtime(spec.family):
+                yield event
+        except RunnerUnavailable as exc:
+            raise RunnerUnavailable(f"model '{spec.name}' was pulled, but {exc.message}") from None
 
     async def pull(self, request: PullRequest) -> dict[str, Any]:
         final: dict[str, Any] = {}

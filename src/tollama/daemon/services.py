@@ -9,6 +9,7 @@ from tollama.core.config import DEFAULT_MODEL
 from tollama.core.store import ModelStore
 from tollama.daemon.forecasting import ForecastService
 from tollama.daemon.pulling import PullService
+from tollama.daemon.runtimes import RuntimeManager
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.spawn import make_spawn
 from tollama.daemon.supervisor import SpawnFn, Supervisor
@@ -21,15 +22,20 @@ class Services:
     supervisor: Supervisor
     forecasts: ForecastService
     pulls: PullService
+    runtimes: RuntimeManager
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
     def build(cls, settings: DaemonSettings, spawn: SpawnFn | None = None) -> Services:
         store = ModelStore(settings.paths.models)
+        runtimes = RuntimeManager.from_settings(settings)
+        # An injected spawn fakes the runners (unit tests): then no runtime is ever built.
+        prepare = runtimes.prepare if spawn is None else None
         supervisor = Supervisor(
-            spawn or make_spawn(settings.paths),
+            spawn or make_spawn(settings.paths, runtimes.command_for),
             timeout=settings.forecast_timeout,
             default_keep_alive=settings.keep_alive,
+            runtime_of=runtimes.identity if spawn is None else None,
         )
 
         def default_model() -> str:
@@ -39,9 +45,11 @@ class Services:
             settings=settings,
             store=store,
             supervisor=supervisor,
-            forecasts=ForecastService(store, supervisor, default_model),
-            pulls=PullService(store, settings),
+            forecasts=ForecastService(store, supervisor, default_model, prepare),
+            pulls=PullService(store, settings, prepare),
+            runtimes=runtimes,
         )
 
     async def close(self) -> None:
+        await self.runtimes.close()
         await self.supervisor.close()

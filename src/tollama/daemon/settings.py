@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tollama.core.config import (
     Paths,
@@ -11,6 +11,8 @@ from tollama.core.config import (
     forecast_timeout_seconds,
     load_config,
     parse_host,
+    runtime_extra_steps,
+    runtime_installer,
 )
 from tollama.core.durations import parse_keep_alive
 
@@ -24,6 +26,8 @@ class DaemonSettings:
     port: int
     forecast_timeout: float
     keep_alive: float
+    runtime_installer: str = "auto"
+    runtime_extra_steps: dict[str, list[list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DaemonSettings:
@@ -34,6 +38,8 @@ class DaemonSettings:
             port=port,
             forecast_timeout=forecast_timeout_seconds(environ),
             keep_alive=parse_keep_alive(env("TOLLAMA_KEEP_ALIVE", environ), DEFAULT_KEEP_ALIVE_SECONDS),
+            runtime_installer=runtime_installer(environ),
+            runtime_extra_steps=runtime_extra_steps(environ),
         )
 
     def config(self) -> TollamaConfig:

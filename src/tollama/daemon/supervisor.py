@@ -23,6 +23,7 @@ from tollama.daemon.runner_process import RunnerProcess
 
 logger = logging.getLogger("tollama.daemon")
 SpawnFn = Callable[[str], Awaitable[RunnerProcess]]
+RuntimeOf = Callable[[str], str]
 
 
 @dataclass
@@ -55,8 +56,14 @@ class Lease:
 
 
 class Supervisor:
-    def __init__(self, spawn: SpawnFn, timeout: float, default_keep_alive: float) -> None:
+    def __init__(
+        self, spawn: SpawnFn, timeout: float, default_keep_alive: float, runtime_of: RuntimeOf | None = None
+    ) -> None:
         self._spawn = spawn
+        # Names the runtime a family's runner should run from now; a runner started from
+        # another one (rebuilt, removed, mode switched) is restarted instead of reused.
+        self._runtime_of = runtime_of or (lambda family: "")
+        self._runtime_ids: dict[str, str] = {}
         self.timeout = timeout
         self.default_keep_alive = default_keep_alive
         self._runners: dict[str, RunnerProcess] = {}
@@ -132,6 +139,14 @@ class Supervisor:
             for family, runner in sorted(self._runners.items())
         ]
 
+    async def retire(self, family: str) -> None:
+        """Stop the family's runner now (its runtime went away); the next use starts a new one."""
+        async with self._family_locks.setdefault(family, asyncio.Lock()):
+            runner = self._runners.pop(family, None)
+            if runner is not None:
+                self._forget_runner(runner)
+                await runner.stop()
+
     def runner_pid(self, family: str) -> int | None:
         runner = self._runners.get(family)
         return runner.pid if runner and runner.is_alive else None
@@ -153,16 +168,22 @@ class Supervisor:
         lock = self._family_locks.setdefault(family, asyncio.Lock())
         async with lock:
             runner = self._runners.get(family)
-            if runner is not None and runner.is_alive:
+            if runner is not None and runner.is_alive and self._is_current(runner):
                 return runner
             if self._closed:
                 raise RunnerUnavailable("the daemon is shutting down")
             if runner is not None:
                 self.restarts[family] = self.restarts.get(family, 0) + 1
                 self._forget_runner(runner)
-                await runner.kill()
+                if runner.is_alive:
+                    logger.info("restarting the %s runner: its runtime changed", family)
+                    await runner.stop()
+                else:
+                    await runner.kill()
+            runtime_id = self._runtime_of(family)
             runner = await self._spawn(family)
             self._runners[family] = runner
+            self._runtime_ids[family] = runtime_id
             return runner
 
     async def _acquire(self, manifest: ModelManifest, keep_alive: float) -> tuple[LoadedModel, int]:
@@ -170,7 +191,7 @@ class Supervisor:
         async with lock:
             loaded = self._loaded.get(manifest.name)
             load_ns = 0
-            if loaded is None or not loaded.is_usable:
+            if loaded is None or not loaded.is_usable or not self._is_current(loaded.runner):
                 runner = await self._runner(manifest.family)
                 placeholder = LoadedModel(manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive)
                 result = await self.call(placeholder, "load", {"model": manifest.model_dump(mode="json")})
@@ -202,6 +223,10 @@ class Supervisor:
         if self._loaded.get(loaded.name) is loaded and loaded.ref_count == 0:
             logger.info("keep_alive expired: unloading %s", loaded.name)
             await self.unload(loaded.name)
+
+    def _is_current(self, runner: RunnerProcess) -> bool:
+        family = runner.family
+        return self._runners.get(family) is runner and self._runtime_ids.get(family) == self._runtime_of(family)
 
     def _forget_runner(self, runner: RunnerProcess) -> None:
         """Drop every loaded model that lived in ``runner`` (it is dead or about to be)."""
