@@ -127,6 +127,25 @@ def test_a_bootstrap_killed_half_way_leaves_no_runtime(tollama_home: Path, wheel
     assert BLOCKER not in read_marker(tollama_home)["packages"]
 
 
+def test_a_daemon_stopped_during_a_bootstrap_cleans_its_build(
+    tollama_home: Path, wheel_server: BlockingWheelServer
+) -> None:
+    daemon = DaemonProcess(tollama_home, env=extra_steps(wheel_server.requirement))
+    with daemon:
+        body = {"family": "mock", "stream": True}
+        with httpx.stream(
+            "POST", f"{daemon.base_url}/api/runtimes/install", json=body, timeout=300, trust_env=False
+        ) as response:
+            for line in response.iter_lines():
+                if f"installing {BLOCKER}" in line:
+                    break
+        assert wheel_server.requested.wait(120)
+        daemon.stop()  # SIGTERM: the lifespan cancels the build
+        assert "Application shutdown complete" in daemon.log()
+    assert not family_dir(tollama_home).joinpath("venv").exists()
+    assert not list(family_dir(tollama_home).glob(".build-*"))
+
+
 def test_concurrent_first_uses_share_one_build(tollama_home: Path, wheel_server: BlockingWheelServer) -> None:
     with DaemonProcess(tollama_home) as daemon:
         install_mock(daemon)
@@ -173,6 +192,11 @@ def test_an_impossible_requirement_reaches_the_client_with_the_installers_last_l
         assert "tollama-nonexistent-package" in error.split("failed", 1)[1]  # the installer's own words
         assert error.endswith("runtime-mock.log)")
         assert "Traceback" not in installed.stderr
+        # A pull readies the family's runtime too: the model is installed, the runtime error is said.
+        pulled = cli(daemon, "pull", "mock")
+        assert pulled.returncode == 10
+        assert "Error: model 'mock' was pulled, but could not build the mock runtime" in " ".join(pulled.stderr.split())
+        assert cli(daemon, "show", "mock").returncode == 0
         # The same error on the forecast path: as a last stream line, and as a plain 503.
         last = forecast_lines(daemon)[-1]
         assert last["status"] == 503 and "could not build the mock runtime" in last["error"]
@@ -219,3 +243,31 @@ def test_pip_builds_the_runtime_when_uv_is_not_used(tollama_home: Path) -> None:
         assert read_marker(tollama_home)["installer"].startswith("pip ")
         assert forecast_lines(daemon)[-1]["done"]
         assert runner_info(daemon)["python"] == str(venv_python(tollama_home))
+
+
+def test_a_pull_rebuilds_a_stale_runtime_before_it_answers_success(tollama_home: Path) -> None:
+    with DaemonProcess(tollama_home) as daemon:
+        install_mock(daemon)
+        marker = read_marker(tollama_home)
+        marker_path(tollama_home).write_text(json.dumps({**marker, "requirements_hash": "0"}))
+        pulled = cli(daemon, "pull", "mock")
+        assert pulled.returncode == 0, pulled.stderr
+        lines = [line for line in pulled.stderr.splitlines() if line.strip()]
+        assert any(line.startswith("bootstrapping mock runtime: installing tollama") for line in lines)
+        assert lines[-1] == "success"
+        assert read_marker(tollama_home)["requirements_hash"] == marker["requirements_hash"]
+
+
+def test_homes_share_built_runtimes_through_tollama_runtimes_dir(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-runtimes"
+    env = {"TOLLAMA_RUNTIMES_DIR": str(shared)}
+    with DaemonProcess(tmp_path / "home-a", env=env) as daemon:
+        install_mock(daemon)
+    python = shared / "mock" / "venv" / "bin" / "python"
+    with DaemonProcess(tmp_path / "home-b", env=env) as daemon:
+        assert cli(daemon, "pull", "mock").returncode == 0
+        assert forecast_lines(daemon)[-1]["done"]
+        assert runner_info(daemon)["python"] == str(python)
+        assert builds_logged(daemon) == 0
+    assert not (tmp_path / "home-a" / "runtimes").exists()
+    assert not (tmp_path / "home-b" / "runtimes").exists()

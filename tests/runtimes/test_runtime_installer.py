@@ -78,6 +78,13 @@ def test_a_failing_installer_run_keeps_its_last_lines_and_logs_everything(tmp_pa
     assert "line 0" in log.read_text()
 
 
+def test_the_logged_command_hides_url_credentials(tmp_path: Path) -> None:
+    log = tmp_path / "install.log"
+    asyncio.run(run_logged([sys.executable, "-c", "pass", "--index-url", "https://me:s3cret@mirror/simple"], log))
+    assert "s3cret" not in log.read_text()
+    assert "https://***:***@mirror/simple" in log.read_text()
+
+
 def test_pip_is_used_when_asked_for() -> None:
     installer = choose_installer("pip")
     assert installer.name == "pip"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tollama.core.errors import InvalidRequest
+from tollama.core.redaction import redact_url
 
 ERROR_TAIL_LINES = 8
 _PR_SET_PDEATHSIG = 1
@@ -158,7 +159,7 @@ async def run_logged(command: Sequence[str], log_path: Path, env: dict[str, str]
     try:
         assert proc.stdout is not None
         with log_path.open("ab") as log:
-            log.write(("$ " + " ".join(command) + "\n").encode())
+            log.write(("$ " + " ".join(redact_url(arg) for arg in command) + "\n").encode())
             while line := await proc.stdout.readline():
                 log.write(line)
                 text = line.decode("utf-8", "replace").rstrip()
