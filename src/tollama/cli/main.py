@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from tollama import __version__
-from tollama.cli import config_cmd, runtime_cmd
+from tollama.cli import config_cmd, run_files, runtime_cmd
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
 from tollama.cli.forecast_view import print_forecast
 from tollama.cli.output import (
@@ -193,9 +190,17 @@ def rm(models: list[str], base_url: BaseUrl = None) -> None:
 def run(
     model: Annotated[str | None, typer.Argument(help="Model; default: the request's or the configured one.")] = None,
     input_file: Annotated[str | None, typer.Option("--input", "-i", help="Request JSON file ('-' for stdin).")] = None,
+    csv_file: Annotated[str | None, typer.Option("--csv", help="Long or single-series CSV to forecast.")] = None,
+    id_col: Annotated[str, typer.Option("--id-col", help="CSV series id column.")] = "unique_id",
+    time_col: Annotated[str, typer.Option("--time-col", help="CSV timestamp column.")] = "ds",
+    target_col: Annotated[str, typer.Option("--target-col", help="CSV target column.")] = "y",
+    freq: Annotated[str | None, typer.Option("--freq", help="CSV frequency (default: inferred).")] = None,
     horizon: Annotated[int | None, typer.Option("--horizon", help="Override the horizon.")] = None,
     quantiles: Annotated[str | None, typer.Option("--quantiles", help="Comma-separated levels.")] = None,
     keep_alive: Annotated[str | None, typer.Option("--keep-alive", help="e.g. 5m, 0, -1.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write out.csv (table) or out.json.")] = None,
+    plot: Annotated[str | None, typer.Option("--plot", help="Draw history and forecast to an image.")] = None,
+    max_plots: Annotated[int, typer.Option("--max-plots", help="Series drawn by --plot.")] = 4,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="No progress lines; one answer.")] = False,
     as_json: JsonOut = False,
     no_pull: Annotated[bool, typer.Option("--no-pull", help="Never pull a missing model.")] = False,
@@ -203,9 +208,17 @@ def run(
     base_url: BaseUrl = None,
     timeout: Timeout = None,
 ) -> None:
-    """Forecast: read a request, send it, print the forecast."""
+    """Forecast: read a request (JSON, SageMaker JSON or CSV), send it, print the forecast."""
     with handle_errors():
-        request = _read_request(input_file)
+        if csv_file and input_file:
+            raise InvalidRequest("--csv and --input exclude each other")
+        run_files.check_output_path(output)
+        prepared = None
+        if csv_file:
+            prepared = run_files.read_csv(
+                csv_file, horizon=horizon, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col
+            )
+        request = prepared.body if prepared else run_files.read_request(input_file)
         if model:
             request["model"] = model
         if horizon is not None:
@@ -222,6 +235,12 @@ def run(
             pull=not no_pull,
             autostart=not (no_autostart or autostart_disabled()),
         )
+        if output or plot:
+            result = run_files.forecast_result(request, response, prepared)
+            if output:
+                run_files.write_output(result, output)
+            if plot:
+                run_files.write_plot(result, plot, max_plots)
         if as_json:
             print_json(response)
         else:
@@ -268,25 +287,6 @@ def _send_forecast(client: Client, request: dict[str, Any], stream: bool) -> dic
             elif "status" in event:
                 set_text(str(event["status"]))
     return final
-
-
-def _read_request(input_file: str | None) -> dict[str, Any]:
-    if input_file in (None, "-"):
-        if input_file is None and sys.stdin.isatty():
-            raise InvalidRequest("no request given: pass --input FILE or pipe JSON on stdin")
-        text, where = sys.stdin.read(), "stdin"
-    else:
-        path = Path(input_file)
-        if not path.is_file():
-            raise InvalidRequest(f"input file {input_file} does not exist")
-        text, where = path.read_text(encoding="utf-8"), str(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"{where} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest(f"{where} must hold a JSON object (a forecast request)")
-    return data
 
 
 def _parse_levels(text: str) -> list[float]:

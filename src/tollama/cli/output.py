@@ -28,7 +28,7 @@ from rich.table import Table
 from tollama.core.errors import TollamaError
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # never wrap messages mid-line
 
 
 @contextlib.contextmanager

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from tollama.client._base import BaseClient, Call, forecast_body
-from tollama.core.errors import ForecastTimeout
+from tollama.client._base import BaseClient, Call, ForecastArguments, ForecastInput
 from tollama.core.schemas import (
     ForecastRequest,
     ForecastResponse,
@@ -17,6 +16,11 @@ from tollama.core.schemas import (
     RuntimesResponse,
     TagsResponse,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tollama.client.frames import ForecastResult
 
 T = TypeVar("T")
 
@@ -44,26 +48,18 @@ class AsyncClient(BaseClient):
     # --- I/O --------------------------------------------------------------------------------
 
     async def _send(self, call: Call[T]) -> T:
-        try:
+        with self.transport_errors():
             response = await self._http.request(call.method, call.path, json=call.body)
-        except httpx.TimeoutException as exc:
-            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
-        except httpx.TransportError as exc:
-            raise self.unreachable(exc) from exc
         return call.parse(self.parse_body(response.status_code, response.content))
 
     async def _stream(self, call: Call[Any]) -> AsyncIterator[dict[str, Any]]:
-        try:
+        with self.transport_errors():
             async with self._http.stream(call.method, call.path, json=call.body) as response:
                 if response.status_code >= 400:
                     self.parse_body(response.status_code, await response.aread())
                 async for line in response.aiter_lines():
                     if line.strip():
                         yield self.parse_line(line)
-        except httpx.TimeoutException as exc:
-            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
-        except httpx.TransportError as exc:
-            raise self.unreachable(exc) from exc
 
     # --- API --------------------------------------------------------------------------------
 
@@ -85,17 +81,33 @@ class AsyncClient(BaseClient):
     async def delete(self, model: str) -> dict[str, Any]:
         return await self._send(self._delete(model))
 
-    async def pull(self, model: str, **options: Any) -> dict[str, Any]:
-        return await self._send(self._pull(model, False, options))
+    @overload
+    async def pull(self, model: str, *, stream: Literal[False] = False, **options: Any) -> dict[str, Any]: ...
+    @overload
+    async def pull(self, model: str, *, stream: Literal[True], **options: Any) -> AsyncIterator[dict[str, Any]]: ...
+    async def pull(self, model: str, *, stream: bool = False, **options: Any) -> Any:
+        """The final status, or (``stream=True``) an async iterator of progress events.
 
-    def pull_stream(self, model: str, **options: Any) -> AsyncIterator[dict[str, Any]]:
-        return self._stream(self._pull(model, True, options))
+        As in ollama-python: ``async for event in await client.pull(name, stream=True)``.
+        """
+        call = self._pull(model, stream, options)
+        return self._stream(call) if stream else await self._send(call)
 
-    async def forecast(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> ForecastResponse:
-        return await self._send(self._forecast(forecast_body(request, **overrides), stream=False))
+    @overload
+    async def forecast(
+        self, data: pd.DataFrame | pd.Series, **arguments: Unpack[ForecastArguments]
+    ) -> ForecastResult: ...
+    @overload
+    async def forecast(
+        self, data: ForecastRequest | Mapping[str, Any], **arguments: Unpack[ForecastArguments]
+    ) -> ForecastResponse: ...
+    async def forecast(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> Any:
+        """A ``ForecastResult`` for a DataFrame or Series, else a ``ForecastResponse``."""
+        return await self._send(self._forecast_input(data, **arguments))
 
-    def forecast_stream(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> AsyncIterator[dict]:
-        return self._stream(self._forecast(forecast_body(request, **overrides), stream=True))
+    def forecast_stream(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> AsyncIterator[dict]:
+        """Status events, the last being the final response object."""
+        return self._stream(self._forecast_input(data, stream=True, **arguments))
 
     async def runtimes(self) -> RuntimesResponse:
         return await self._send(self._runtimes())

@@ -2,19 +2,29 @@
 
 Each verb is a ``Call``: method, path, body and a parser from JSON to a typed result. The two
 clients only send calls; errors are rebuilt from the status into the ``core.errors`` classes.
+What a forecast accepts (a request, a dict, the SageMaker dialect, a DataFrame or a Series) is
+sorted out here once, so the DataFrame path adds no method to either client.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypedDict, TypeVar
 
+import httpx
 import orjson
 
-from tollama.core.config import DEFAULT_BASE_URL
-from tollama.core.errors import DaemonUnreachable, TollamaError, error_from_status
+from tollama.client.dialects import is_sagemaker_payload, sagemaker_to_request
+from tollama.core.config import env, forecast_timeout_seconds
+from tollama.core.errors import (
+    DaemonUnreachable,
+    ForecastTimeout,
+    InvalidRequest,
+    TollamaError,
+    error_from_status,
+)
 from tollama.core.schemas import (
     ForecastRequest,
     ForecastResponse,
@@ -24,8 +34,33 @@ from tollama.core.schemas import (
     TagsResponse,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tollama.client.frames import ForecastResult
+
 T = TypeVar("T")
-DEFAULT_TIMEOUT_SECONDS = 300.0
+ForecastInput: TypeAlias = "ForecastRequest | Mapping[str, Any] | pd.DataFrame | pd.Series"
+# Slack over the daemon's own runner timeout, so the daemon's 504 (with its message) arrives first.
+TIMEOUT_SLACK_SECONDS = 10.0
+FRAME_ONLY_ARGUMENTS = ("freq", "X_df", "id_col", "time_col", "target_col")
+
+
+class ForecastArguments(TypedDict, total=False):
+    """Keyword arguments of ``forecast``; they override the fields of a request or a dict."""
+
+    model: str
+    horizon: int
+    quantiles: Sequence[float]
+    keep_alive: str | float
+    parameters: dict[str, Any]
+    options: dict[str, Any]
+    # DataFrame or Series input only:
+    freq: str
+    X_df: pd.DataFrame
+    id_col: str
+    time_col: str
+    target_col: str
 
 
 def _identity(data: dict[str, Any]) -> dict[str, Any]:
@@ -42,27 +77,39 @@ class Call(Generic[T]):
 
 def resolve_base_url(base_url: str | None) -> str:
     """``base_url`` argument > ``TOLLAMA_BASE_URL`` > ``http://localhost:11435``."""
-    url = base_url or os.environ.get("TOLLAMA_BASE_URL") or DEFAULT_BASE_URL
+    url = base_url or env("TOLLAMA_BASE_URL")
     if "://" not in url:
         url = f"http://{url}"
     return url.rstrip("/")
 
 
 def resolve_timeout(timeout: float | None) -> float:
-    """``timeout`` argument > ``TOLLAMA_FORECAST_TIMEOUT_SECONDS`` > 300 s (plus slack)."""
+    """``timeout`` argument > ``TOLLAMA_FORECAST_TIMEOUT_SECONDS`` plus slack (300 s + 10 s)."""
     if timeout is not None:
         return float(timeout)
-    raw = os.environ.get("TOLLAMA_FORECAST_TIMEOUT_SECONDS")
     try:
-        return float(raw) + 10.0 if raw else DEFAULT_TIMEOUT_SECONDS + 10.0
-    except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS + 10.0
+        return forecast_timeout_seconds() + TIMEOUT_SLACK_SECONDS
+    except InvalidRequest:  # the daemon reports a bad value; a client keeps working
+        return float(env("TOLLAMA_FORECAST_TIMEOUT_SECONDS", {})) + TIMEOUT_SLACK_SECONDS
 
 
-def forecast_body(request: ForecastRequest | dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    body = request.model_dump(mode="json", exclude_none=True) if isinstance(request, ForecastRequest) else dict(request)
+def forecast_body(request: ForecastRequest | Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A request body from a request, a dict or the SageMaker dialect, with ``overrides`` on top."""
+    if isinstance(request, ForecastRequest):
+        body = request.model_dump(mode="json", exclude_none=True)
+    elif isinstance(request, Mapping):
+        body = sagemaker_to_request(request) if is_sagemaker_payload(request) else dict(request)
+    else:
+        raise InvalidRequest(
+            f"cannot forecast a {type(request).__name__}; pass a ForecastRequest, a dict, "
+            "a long DataFrame (unique_id, ds, y) or a pandas Series with a DatetimeIndex"
+        )
     body.update({k: v for k, v in overrides.items() if v is not None})
     return body
+
+
+def _is_pandas(data: object) -> bool:
+    return type(data).__module__.startswith("pandas.")
 
 
 class BaseClient:
@@ -77,7 +124,7 @@ class BaseClient:
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self.timeout = resolve_timeout(timeout)
-        key = api_key or os.environ.get("TOLLAMA_API_KEY")
+        key = api_key or env("TOLLAMA_API_KEY")
         self.headers = {"content-type": "application/json", **(headers or {})}
         if key:
             self.headers["authorization"] = f"Bearer {key}"
@@ -130,6 +177,22 @@ class BaseClient:
     def _remove_runtime(family: str) -> Call[dict[str, Any]]:
         return Call("DELETE", "/api/runtimes", {"family": family})
 
+    @classmethod
+    def _forecast_input(
+        cls, data: ForecastInput, stream: bool = False, **arguments: Any
+    ) -> Call[ForecastResponse] | Call[ForecastResult]:
+        """The forecast call for any accepted input; pandas input parses into a ``ForecastResult``."""
+        if not _is_pandas(data):
+            frame_only = [n for n in FRAME_ONLY_ARGUMENTS if arguments.get(n) is not None]
+            if frame_only:
+                raise InvalidRequest(f"{', '.join(frame_only)} only apply to DataFrame or Series input")
+            return cls._forecast(forecast_body(data, **arguments), stream)  # type: ignore[arg-type]
+        from tollama.client.frames import ForecastResult, prepare_frame
+
+        prepared = prepare_frame(data, **arguments)
+        call = cls._forecast(prepared.body, stream)
+        return Call(call.method, call.path, call.body, lambda d: ForecastResult(call.parse(d), prepared))
+
     # --- parsing ----------------------------------------------------------------------------
 
     @staticmethod
@@ -154,6 +217,21 @@ class BaseClient:
                 raise error_from_status(status, str(data["error"]))
             raise TollamaError(str(data["error"]))
         return data
+
+    @contextlib.contextmanager
+    def transport_errors(self) -> Iterator[None]:
+        """httpx's transport failures as tollama errors (both clients wrap every request in this)."""
+        try:
+            yield
+        except httpx.ConnectTimeout as exc:
+            raise self.unreachable(exc) from exc
+        except httpx.TimeoutException as exc:
+            raise ForecastTimeout(
+                f"no answer from {self.base_url} within {self.timeout:g}s; "
+                "raise the client timeout (timeout=..., CLI --timeout)"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise self.unreachable(exc) from exc
 
     def unreachable(self, exc: Exception) -> DaemonUnreachable:
         return DaemonUnreachable(

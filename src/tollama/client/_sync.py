@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from tollama.client._base import BaseClient, Call, forecast_body
-from tollama.core.errors import ForecastTimeout
+from tollama.client._base import BaseClient, Call, ForecastArguments, ForecastInput
 from tollama.core.schemas import (
     ForecastRequest,
     ForecastResponse,
@@ -17,6 +16,11 @@ from tollama.core.schemas import (
     RuntimesResponse,
     TagsResponse,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tollama.client.frames import ForecastResult
 
 T = TypeVar("T")
 
@@ -44,26 +48,17 @@ class Client(BaseClient):
     # --- I/O --------------------------------------------------------------------------------
 
     def _send(self, call: Call[T]) -> T:
-        try:
+        with self.transport_errors():
             response = self._http.request(call.method, call.path, json=call.body)
-        except httpx.TimeoutException as exc:
-            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
-        except httpx.TransportError as exc:
-            raise self.unreachable(exc) from exc
         return call.parse(self.parse_body(response.status_code, response.content))
 
     def _stream(self, call: Call[Any]) -> Iterator[dict[str, Any]]:
-        try:
-            with self._http.stream(call.method, call.path, json=call.body) as response:
-                if response.status_code >= 400:
-                    self.parse_body(response.status_code, response.read())
-                for line in response.iter_lines():
-                    if line.strip():
-                        yield self.parse_line(line)
-        except httpx.TimeoutException as exc:
-            raise ForecastTimeout(f"no answer from {self.base_url} within {self.timeout:g}s") from exc
-        except httpx.TransportError as exc:
-            raise self.unreachable(exc) from exc
+        with self.transport_errors(), self._http.stream(call.method, call.path, json=call.body) as response:
+            if response.status_code >= 400:
+                self.parse_body(response.status_code, response.read())
+            for line in response.iter_lines():
+                if line.strip():
+                    yield self.parse_line(line)
 
     # --- API --------------------------------------------------------------------------------
 
@@ -85,17 +80,28 @@ class Client(BaseClient):
     def delete(self, model: str) -> dict[str, Any]:
         return self._send(self._delete(model))
 
+    @overload
+    def pull(self, model: str, *, stream: Literal[False] = False, **options: Any) -> dict[str, Any]: ...
+    @overload
+    def pull(self, model: str, *, stream: Literal[True], **options: Any) -> Iterator[dict[str, Any]]: ...
     def pull(self, model: str, *, stream: bool = False, **options: Any) -> Any:
         """The final status, or (``stream=True``) an iterator of progress events."""
         call = self._pull(model, stream, options)
         return self._stream(call) if stream else self._send(call)
 
-    def forecast(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> ForecastResponse:
-        return self._send(self._forecast(forecast_body(request, **overrides), stream=False))
+    @overload
+    def forecast(self, data: pd.DataFrame | pd.Series, **arguments: Unpack[ForecastArguments]) -> ForecastResult: ...
+    @overload
+    def forecast(
+        self, data: ForecastRequest | Mapping[str, Any], **arguments: Unpack[ForecastArguments]
+    ) -> ForecastResponse: ...
+    def forecast(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> Any:
+        """A ``ForecastResult`` for a DataFrame or Series, else a ``ForecastResponse``."""
+        return self._send(self._forecast_input(data, **arguments))
 
-    def forecast_stream(self, request: ForecastRequest | dict[str, Any], **overrides: Any) -> Iterator[dict]:
+    def forecast_stream(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> Iterator[dict]:
         """Status events, the last being the final response object."""
-        return self._stream(self._forecast(forecast_body(request, **overrides), stream=True))
+        return self._stream(self._forecast_input(data, stream=True, **arguments))
 
     def runtimes(self) -> RuntimesResponse:
         return self._send(self._runtimes())

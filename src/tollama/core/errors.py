@@ -70,7 +70,13 @@ class ServerBusy(TollamaError):
 
 
 class RunnerUnavailable(TollamaError):
+    """The runner died or could not start; ``request_started`` says whether it had begun our request.
+
+    A request the runner never started is safe to send again to its replacement.
+    """
+
     status_code = 503
+    request_started: bool = True
 
 
 class ForecastTimeout(TollamaError):

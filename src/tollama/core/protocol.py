@@ -1,8 +1,10 @@
 """Newline-delimited JSON frames between the daemon and runner processes.
 
 Request ``{"id", "method", "params"}``; response ``{"id", "result"}`` or
-``{"id", "error": {"code", "message"}}``. ``code`` names a class of ``core.errors`` so an
-error crosses the process boundary as the same exception it started as.
+``{"id", "error": {"code", "message"}}``; ``code`` names a class of ``core.errors`` so an error
+crosses the process boundary as the same exception it started as. Before working on a request
+the runner says ``{"id", "started": true}``, so the daemon knows which requests a dying runner
+never began (those are safe to send to its replacement).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def decode_frame(line: bytes | str) -> dict[str, Any]:
 
 def request_frame(request_id: str, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": request_id, "method": method, "params": params or {}}
+
+
+def started_frame(request_id: str) -> dict[str, Any]:
+    return {"id": request_id, "started": True}
 
 
 def result_frame(request_id: str, result: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ _ALIASES = {
 def parse_freq(freq: str) -> pd.DateOffset:
     """A pandas offset for ``freq``; ValueError with a clear message when unknown."""
     text = freq.strip()
-    candidates = [text, _ALIASES.get(text, text), _ALIASES.get(text.upper(), text)]
+    candidates = [_ALIASES.get(text, text), text]
     for candidate in candidates:
         try:
             return to_offset(candidate)
@@ -48,7 +48,9 @@ def forecast_timestamps(series: SeriesInput, horizon: int) -> list[str] | None:
         return None
     offset = parse_freq(series.freq)
     last = _parse_timestamp(series.id, series.timestamps[-1])
-    steps = pd.date_range(start=last, periods=horizon + 1, freq=offset)[1:]
+    # Start one step after the last timestamp: date_range(start=last) would first roll an
+    # off-anchor start (a Thursday for 'W-SUN') forward to the anchor and lose a step.
+    steps = pd.date_range(start=last + offset, periods=horizon, freq=offset)
     date_only = _is_date_only(series.timestamps[-1]) and _all_midnight(steps)
     return [ts.strftime("%Y-%m-%d") if date_only else ts.isoformat() for ts in steps]
 

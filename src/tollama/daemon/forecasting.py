@@ -15,7 +15,7 @@ import numpy as np
 
 from tollama.core.covariates import fit_covariates
 from tollama.core.durations import parse_keep_alive
-from tollama.core.errors import InvalidRequest, TollamaError
+from tollama.core.errors import InvalidRequest, RunnerUnavailable, TollamaError
 from tollama.core.metrics import compute_metrics
 from tollama.core.schemas import (
     ForecastRequest,
@@ -31,6 +31,7 @@ from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
 
 _API_ONLY = {"stream", "keep_alive"}
+RETRIES_ON_RUNNER_LOSS = 1
 
 
 @dataclass
@@ -90,12 +91,20 @@ class ForecastService:
         if self._prepare_runtime is not None:  # a family's first use may build its runtime
             async for event in self._prepare_runtime(prepared.manifest.family):
                 yield event
+        payload = prepared.request.model_dump(mode="json", exclude_none=True, exclude=_API_ONLY)
         yield {"status": f"loading model {name}", "done": False}
-        async with self.supervisor.lease(prepared.manifest, keep) as lease:
-            yield {"status": "forecasting", "done": False}
-            payload = prepared.request.model_dump(mode="json", exclude_none=True, exclude=_API_ONLY)
-            raw = await lease.forecast(payload)
-            load_ns = lease.load_duration
+        for attempt in range(1 + RETRIES_ON_RUNNER_LOSS):
+            try:
+                async with self.supervisor.lease(prepared.manifest, keep) as lease:
+                    yield {"status": "forecasting", "done": False}
+                    raw = await lease.forecast(payload)
+                    load_ns = lease.load_duration
+                break
+            except RunnerUnavailable as exc:
+                # A runner that died before starting our request never saw it: send it to the next one.
+                if exc.request_started or attempt == RETRIES_ON_RUNNER_LOSS:
+                    raise
+                yield {"status": f"runner restarted; loading model {name} again", "done": False}
         response = finish(prepared, RunnerForecast.model_validate(raw), load_ns)
         yield response.model_dump(mode="json", exclude_none=True)
 

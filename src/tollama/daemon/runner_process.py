@@ -27,6 +27,20 @@ STOP_GRACE_SECONDS = 5.0
 _LINE_LIMIT = 1 << 30  # large forecasts are one long line
 
 
+def _has_exited(pid: int) -> bool:
+    """Whether the child has exited, without reaping it (asyncio's watcher does that)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _unavailable(message: str, started: bool) -> RunnerUnavailable:
+    error = RunnerUnavailable(message)
+    error.request_started = started
+    return error
+
+
 class RunnerProcess:
     """A started runner; ``call`` is safe from many tasks at once."""
 
@@ -38,6 +52,7 @@ class RunnerProcess:
         self.hello: dict[str, Any] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._started: set[str] = set()
         self._ids = itertools.count(1)
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._tasks: list[asyncio.Task[None]] = []
@@ -50,7 +65,11 @@ class RunnerProcess:
 
     @property
     def is_alive(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None and self._exit_reason is None
+        """Exact, not eventual: a runner killed a moment ago is already seen as dead."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None or self._exit_reason is not None:
+            return False
+        return not _has_exited(proc.pid)
 
     def stderr_tail(self) -> str:
         return " | ".join(self._stderr_tail)
@@ -84,7 +103,7 @@ class RunnerProcess:
     async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:
         """Send one request and wait for its answer (raising the error class it names)."""
         if not self.is_alive or self._proc is None or self._proc.stdin is None:
-            raise RunnerUnavailable(self._death_message())
+            raise _unavailable(self._death_message(), started=False)
         request_id = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
@@ -94,13 +113,14 @@ class RunnerProcess:
                 await self._proc.stdin.drain()
         except (ConnectionError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
-            raise RunnerUnavailable(self._death_message()) from exc
+            raise _unavailable(self._death_message(), started=False) from exc
         try:
             frame = await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
             raise ForecastTimeout(f"the {self.family} runner did not answer '{method}' within {timeout:g}s") from exc
         finally:
             self._pending.pop(request_id, None)
+            self._started.discard(request_id)
         return raise_for_frame(frame)
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
@@ -141,7 +161,11 @@ class RunnerProcess:
                 except ProtocolError as exc:
                     self._note_stderr(f"[stdout garbage] {exc}")
                     continue
-                future = self._pending.get(str(frame.get("id")))
+                request_id = str(frame.get("id"))
+                if frame.get("started"):
+                    self._started.add(request_id)
+                    continue
+                future = self._pending.get(request_id)
                 if future is not None and not future.done():
                     future.set_result(frame)
         except (asyncio.LimitOverrunError, ValueError) as exc:
@@ -186,10 +210,11 @@ class RunnerProcess:
 
     def _fail_pending(self) -> None:
         message = self._death_message()
-        for future in self._pending.values():
+        for request_id, future in self._pending.items():
             if not future.done():
-                future.set_exception(RunnerUnavailable(message))
+                future.set_exception(_unavailable(message, started=request_id in self._started))
         self._pending.clear()
+        self._started.clear()
 
     def _death_message(self) -> str:
         reason = self._exit_reason or "is not running"

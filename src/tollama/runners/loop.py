@@ -25,6 +25,7 @@ from tollama.core.protocol import (
     encode_frame,
     error_frame,
     result_frame,
+    started_frame,
 )
 from tollama.core.schemas import ForecastRequest, ModelManifest
 from tollama.runners.adapter import FamilyAdapter
@@ -65,6 +66,7 @@ class RunnerLoop:
 
     def _handle(self, frame: dict[str, Any]) -> None:
         request_id = str(frame["id"])
+        self._send(started_frame(request_id))
         try:
             result = self.dispatch(str(frame.get("method", "")), frame.get("params") or {})
             self._send(result_frame(request_id, result))

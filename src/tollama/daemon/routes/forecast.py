@@ -19,6 +19,6 @@ async def api_forecast(body: ForecastApiRequest, services: ServicesDep) -> Respo
     return await respond(services.forecasts.events(body, body.keep_alive), stream=body.stream)
 
 
-@router.post("/v1/forecast", response_model=ForecastResponse)
+@router.post("/v1/forecast", response_model=ForecastResponse, response_model_exclude_none=True)
 async def v1_forecast(body: ForecastRequest, services: ServicesDep) -> dict[str, Any]:
     return await services.forecasts.forecast(body)
