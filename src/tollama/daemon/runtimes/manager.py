@@ -13,6 +13,7 @@ restarts its runner instead of serving from a stale one.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -234,6 +235,7 @@ class RuntimeManager:
         lock = self._lock(family)
         try:
             plan = self.plan(family)
+            _check_runner_exists(family)
             try:
                 await lock.acquire(blocking=False)
             except Timeout:
@@ -271,3 +273,16 @@ class RuntimeManager:
         marker = await build_runtime(plan, self.store, installer, self.logs / f"runtime-{family}.log", build.report)
         logger.info("built the %s runtime at %s", family, self.store.venv(family))
         return marker
+
+
+def _check_runner_exists(family: str) -> None:
+    """The runtime gets the daemon's own tollama: no runner here means none there (skip the GBs)."""
+    module = f"tollama.runners.{family}.main"
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError as exc:  # no tollama.runners.<family> package at all, or its library
+        found = not (exc.name or "").startswith("tollama.")
+    except ImportError:
+        found = True  # the family package needs its library to import; the build's check decides
+    if not found:
+        raise RunnerUnavailable(f"this tollama has no {family} runner ({module}); upgrade tollama")
