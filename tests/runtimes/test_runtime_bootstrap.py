@@ -204,7 +204,7 @@ def test_an_impossible_requirement_reaches_the_client_with_the_installers_last_l
         assert plain.status_code == 503 and "tollama-nonexistent-package" in plain.json()["error"]
         listed = json.loads(cli(daemon, "runtime", "list", "--json").stdout)
         mock = next(r for r in listed["runtimes"] if r["family"] == "mock")
-        assert mock["status"] == "stale"
+        assert mock["status"] == "stale" and "the last rebuild failed" in mock["detail"]
     assert read_marker(tollama_home)["tollama_version"] == __version__  # the old runtime was left as it was
     assert not list(family_dir(tollama_home).glob(".build-*"))
 

@@ -16,8 +16,9 @@ import asyncio
 import importlib.util
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from filelock import AsyncFileLock, Timeout
 
@@ -43,8 +44,8 @@ class _Build:
         self._wake = asyncio.Event()
         self.task: asyncio.Task[RuntimeMarker] | None = None
 
-    def start(self, work: Callable[[_Build], object]) -> None:
-        self.task = asyncio.create_task(work(self))  # type: ignore[arg-type]
+    def start(self, work: Callable[[_Build], Coroutine[Any, Any, RuntimeMarker]]) -> None:
+        self.task = asyncio.create_task(work(self))
         self.task.add_done_callback(self._finished)
 
     def report(self, line: str) -> None:
@@ -174,6 +175,8 @@ class RuntimeManager:
         elif marker is not None:
             detail = self.plan(family).mismatch(marker)
             status = "stale" if detail else "ready"
+            if detail and family in self._failures:
+                detail = f"{detail}; the last rebuild failed: {self._failures[family]}"
         elif family in self._failures:
             status, detail = "failed", self._failures[family]
         else:
