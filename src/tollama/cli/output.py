@@ -51,7 +51,7 @@ def print_json(data: Any) -> None:
 def print_table(columns: list[str], rows: Iterable[list[Any]]) -> None:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # long values (paths) wrap, never get cut
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
     console.print(table)
@@ -101,40 +101,55 @@ def human_until(timestamp: str | None) -> str:
 
 
 class PullProgress:
-    """Draw Ollama-style pull events: a byte bar per file, status lines for the rest."""
+    """Draw Ollama-style pull events: status lines in order, a byte bar per file between them.
+
+    Bars show size, speed and time left; a status line after them (``verifying``) closes the
+    bar block so the output reads top to bottom as the pull went, as ``ollama pull`` does.
+    """
 
     def __init__(self) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=False,
-        )
+        self._progress: Progress | None = None
         self._tasks: dict[str, Any] = {}
         self._last_status: str | None = None
 
     def __enter__(self) -> PullProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        self._close_bars()
 
     def update(self, event: dict[str, Any]) -> None:
         status = str(event.get("status", ""))
         if "total" in event:
-            key = str(event.get("digest") or status)
-            task = self._tasks.get(key)
-            if task is None:
-                task = self._progress.add_task(status, total=event.get("total") or None)
-                self._tasks[key] = task
-            self._progress.update(task, total=event.get("total") or None, completed=event.get("completed", 0))
+            self._bar(status, event)
         elif status and status != self._last_status:
-            self._progress.console.print(status, markup=False)
+            self._close_bars()
+            err_console.print(status, markup=False, highlight=False)
         self._last_status = status
+
+    def _bar(self, status: str, event: dict[str, Any]) -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=False,
+            )
+            self._progress.start()
+            self._tasks = {}
+        task = self._tasks.get(status)
+        total = event.get("total") or None
+        if task is None:
+            task = self._tasks[status] = self._progress.add_task(status, total=total)
+        self._progress.update(task, total=total, completed=event.get("completed", 0))
+
+    def _close_bars(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 @contextlib.contextmanager

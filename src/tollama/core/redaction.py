@@ -29,3 +29,16 @@ def redact(data: Any, key: str = "") -> Any:
             return "***"
         return redact_url(data)
     return data
+
+
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^@/\s]+)@", re.IGNORECASE)
+
+
+def redact_text(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """Free text (an error message) with URL credentials masked and the given secrets removed."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _URL_USERINFO.sub(
+        lambda m: m.group("scheme") + ("***:***" if ":" in m.group("userinfo") else "***") + "@", text
+    )

@@ -2,19 +2,26 @@
 
 The manifest is written last, atomically, so a pull that dies half-way leaves no installed
 model. Builtin families (mock, stats) have nothing to download but stream the same shape.
+Hugging Face pulls run once per model at a time (``PullJobs``): a second pull of the same model
+joins the running download instead of starting another.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tollama.core.errors import LicenseRequired, RunnerUnavailable, TollamaError
+from tollama.core.errors import LicenseRequired, TollamaError
+from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
 from tollama.core.registry import get_spec
-from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest
+from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, ResolvedSnapshot
 from tollama.core.store import ModelStore
-from tollama.daemon.runtimes.manager import PrepareRuntime
+from tollama.daemon.hf_pull import SnapshotDownload, child_env, make_job, release_snapshot
+from tollama.daemon.pull_jobs import PullJobs
+from tollama.daemon.runtimes.manager import StartRuntime
 from tollama.daemon.settings import DaemonSettings
 
 
@@ -23,44 +30,73 @@ def now_iso() -> str:
 
 
 class PullService:
-    def __init__(
-        self, store: ModelStore, settings: DaemonSettings, prepare_runtime: PrepareRuntime | None = None
-    ) -> None:
+    def __init__(self, store: ModelStore, settings: DaemonSettings, start_runtime: StartRuntime | None = None) -> None:
         self.store = store
         self.settings = settings
-        self._prepare_runtime = prepare_runtime
+        self.jobs = PullJobs()
+        self._start_runtime = start_runtime
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
         check_license(spec, request.accept_license)
         accepted_at = now_iso() if spec.license.needs_acceptance else None
-        yield {"status": "pulling manifest", "done": False}
         if spec.source.type == "builtin":
-            manifest = ModelManifest(**spec.model_dump(), pulled_at=now_iso(), accepted_at=accepted_at)
+            source = self._builtin(spec, accepted_at)
+        elif spec.source.type == "huggingface" and spec.source.repo_id:
+            settings = self.pull_settings(request)
+            source = self.jobs.run(spec.name, lambda: self._huggingface(spec, settings, accepted_at))
         else:
             raise TollamaError(f"pulling '{spec.name}' from {spec.source.type} is not available in this build")
-        yield {"status": "verifying", "done": False}
-        yield {"status": "writing manifest", "done": False}
-        self.store.put(manifest)
-        async for event in self._runtime_events(spec):
-            yield event
-        yield {"status": "success", "done": True}
-
-    async def _runtime_events(self, spec: ModelSpec) -> AsyncIterator[dict[str, Any]]:
-        """A pull also readies the family's runtime, so the first forecast does not wait for it."""
-        if self._prepare_runtime is None:
-            return
-        try:
-            async for event in self._prepare_runtime(spec.family):
+        async with contextlib.aclosing(source) as events:
+            async for event in events:
+                if event.get("done") and self._start_runtime:
+                    self._start_runtime(spec.family)  # installed: build its runtime too, without waiting
                 yield event
-        except RunnerUnavailable as exc:
-            raise RunnerUnavailable(f"model '{spec.name}' was pulled, but {exc.message}") from None
 
     async def pull(self, request: PullRequest) -> dict[str, Any]:
         final: dict[str, Any] = {}
         async for event in self.events(request):
             final = event
         return final
+
+    def pull_settings(self, request: PullRequest) -> dict[str, Setting]:
+        """request > environment > config.json > default, read afresh for every pull."""
+        return resolve_pull_settings(request.model_dump(include=set(PULL_KEYS)), self.settings.config())
+
+    async def _builtin(self, spec: ModelSpec, accepted_at: str | None) -> AsyncIterator[dict[str, Any]]:
+        yield {"status": "pulling manifest", "done": False}
+        manifest = ModelManifest(**spec.model_dump(), pulled_at=now_iso(), accepted_at=accepted_at)
+        yield {"status": "verifying", "done": False}
+        yield {"status": "writing manifest", "done": False}
+        self.store.put(manifest)
+        yield {"status": "success", "done": True}
+
+    async def _huggingface(
+        self, spec: ModelSpec, settings: dict[str, Setting], accepted_at: str | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        yield {"status": "pulling manifest", "done": False}
+        pull = SnapshotDownload(make_job(spec, settings), child_env(settings))
+        async with contextlib.aclosing(pull.events()) as events:
+            async for event in events:
+                yield {**event, "done": False}
+        assert pull.result is not None
+        yield {"status": "writing manifest", "done": False}
+        manifest = ModelManifest(
+            **spec.model_dump(),
+            resolved=ResolvedSnapshot(commit_sha=pull.result.commit_sha, snapshot_path=pull.result.snapshot_path),
+            size_bytes=pull.result.size_bytes,
+            pulled_at=now_iso(),
+            accepted_at=accepted_at,
+        )
+        self.store.put(manifest)
+        yield {"status": "success", "done": True}
+
+    async def release_cache(self, manifest: ModelManifest) -> bool:
+        """After ``rm``: drop the model's cached snapshot unless another installed model uses it."""
+        return await asyncio.to_thread(release_snapshot, manifest, self.store.list())
+
+    async def close(self) -> None:
+        await self.jobs.close()
 
 
 def check_license(spec: ModelSpec, accepted: bool) -> None:

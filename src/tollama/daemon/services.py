@@ -46,10 +46,11 @@ class Services:
             store=store,
             supervisor=supervisor,
             forecasts=ForecastService(store, supervisor, default_model, prepare),
-            pulls=PullService(store, settings, prepare),
+            pulls=PullService(store, settings, runtimes.prepare_in_background if spawn is None else None),
             runtimes=runtimes,
         )
 
     async def close(self) -> None:
+        await self.pulls.close()
         await self.runtimes.close()
         await self.supervisor.close()

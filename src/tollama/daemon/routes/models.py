@@ -53,7 +53,8 @@ async def pull(body: PullRequest, services: ServicesDep) -> Response:
 
 @router.delete("/api/delete")
 async def delete(body: ModelRequest, services: ServicesDep) -> dict:
-    services.store.get(body.model)
+    manifest = services.store.get(body.model)
     await services.supervisor.unload(body.model)
     services.store.delete(body.model)
+    await services.pulls.release_cache(manifest)
     return {}

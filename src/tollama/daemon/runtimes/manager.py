@@ -34,6 +34,7 @@ from tollama.daemon.settings import DaemonSettings
 logger = logging.getLogger("tollama.daemon")
 Event = dict[str, object]
 PrepareRuntime = Callable[[str], AsyncIterator[Event]]
+StartRuntime = Callable[[str], bool]
 
 
 class _Build:
@@ -137,6 +138,18 @@ class RuntimeManager:
         async for event in self._build(family, force=False):
             yield event
 
+    def prepare_in_background(self, family: str) -> bool:
+        """After a pull: start the build the family's first forecast would need, without waiting.
+
+        Returns whether a build runs. The forecast that comes next joins it (and its progress)
+        if it is still running; ``tollama runtime list`` shows it as ``building``.
+        """
+        if not self.uses_runtime(family) or self._is_current(family):
+            return False
+        self._start_build(family, force=False)
+        logger.info("a pull started the %s runtime build in the background", family)
+        return True
+
     async def install(self, family: str, force: bool = False) -> AsyncIterator[Event]:
         """Explicit install (``tollama runtime install``): build unless up to date, or always."""
         self._recipe(family)
@@ -225,12 +238,17 @@ class RuntimeManager:
         path.parent.mkdir(parents=True, exist_ok=True)
         return AsyncFileLock(str(path), run_in_executor=False)
 
-    async def _build(self, family: str, force: bool) -> AsyncIterator[Event]:
+    def _start_build(self, family: str, force: bool) -> _Build:
+        """The family's build in flight, or a new one (single flight)."""
         build = self._builds.get(family)
         if build is None:
             build = _Build()
             self._builds[family] = build
             build.start(lambda b: self._run_build(family, b, force))
+        return build
+
+    async def _build(self, family: str, force: bool) -> AsyncIterator[Event]:
+        build = self._start_build(family, force)
         async for line in build.follow():
             yield {"status": f"bootstrapping {family} runtime: {line}", "done": False}
 
