@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tollama.cli.output import console
+from tollama.cli.output import console, human_size
 
 
 def print_info(payload: dict[str, Any]) -> None:
@@ -36,6 +36,14 @@ def print_info(payload: dict[str, Any]) -> None:
         for runner in payload["runners"]:
             lines.append(
                 f"  {runner['family']}: {runner['status']} pid={runner.get('pid')} python={runner.get('python')}"
+            )
+    if payload.get("runtimes"):
+        lines += ["", "Runtimes"]
+        for rt in payload["runtimes"]:
+            python = rt["python"] if rt.get("uses_runtime") else f"{rt['python']} (daemon)"
+            lines.append(
+                f"  {rt['family']}: {rt['status']} python={python} extra={rt.get('extra') or '-'} "
+                f"tollama={rt.get('tollama_version') or '-'} size={human_size(rt.get('size_bytes'))}"
             )
     for error in payload.get("errors", []):
         lines.append(f"\nError: {error}")

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 import httpx
 
 from tollama.client._base import BaseClient, Call, ForecastArguments, ForecastInput
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,3 +108,15 @@ class AsyncClient(BaseClient):
     def forecast_stream(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> AsyncIterator[dict]:
         """Status events, the last being the final response object."""
         return self._stream(self._forecast_input(data, stream=True, **arguments))
+
+    async def runtimes(self) -> RuntimesResponse:
+        return await self._send(self._runtimes())
+
+    async def install_runtime(self, family: str, *, force: bool = False) -> dict[str, Any]:
+        return await self._send(self._install_runtime(family, False, force))
+
+    def install_runtime_stream(self, family: str, *, force: bool = False) -> AsyncIterator[dict[str, Any]]:
+        return self._stream(self._install_runtime(family, True, force))
+
+    async def remove_runtime(self, family: str) -> dict[str, Any]:
+        return await self._send(self._remove_runtime(family))

@@ -25,7 +25,14 @@ from tollama.core.errors import (
     TollamaError,
     error_from_status,
 )
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,6 +164,18 @@ class BaseClient:
     def _forecast(body: dict[str, Any], stream: bool, path: str = "/api/forecast") -> Call[ForecastResponse]:
         payload = {**body, "stream": stream} if path == "/api/forecast" else body
         return Call("POST", path, payload, ForecastResponse.model_validate)
+
+    @staticmethod
+    def _runtimes() -> Call[RuntimesResponse]:
+        return Call("GET", "/api/runtimes", parse=RuntimesResponse.model_validate)
+
+    @staticmethod
+    def _install_runtime(family: str, stream: bool, force: bool) -> Call[dict[str, Any]]:
+        return Call("POST", "/api/runtimes/install", {"family": family, "stream": stream, "force": force})
+
+    @staticmethod
+    def _remove_runtime(family: str) -> Call[dict[str, Any]]:
+        return Call("DELETE", "/api/runtimes", {"family": family})
 
     @classmethod
     def _forecast_input(

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 import httpx
 
 from tollama.client._base import BaseClient, Call, ForecastArguments, ForecastInput
-from tollama.core.schemas import ForecastRequest, ForecastResponse, ModelManifest, PsResponse, TagsResponse
+from tollama.core.schemas import (
+    ForecastRequest,
+    ForecastResponse,
+    ModelManifest,
+    PsResponse,
+    RuntimesResponse,
+    TagsResponse,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,3 +102,14 @@ class Client(BaseClient):
     def forecast_stream(self, data: ForecastInput, **arguments: Unpack[ForecastArguments]) -> Iterator[dict]:
         """Status events, the last being the final response object."""
         return self._stream(self._forecast_input(data, stream=True, **arguments))
+
+    def runtimes(self) -> RuntimesResponse:
+        return self._send(self._runtimes())
+
+    def install_runtime(self, family: str, *, stream: bool = False, force: bool = False) -> Any:
+        """The final status, or (``stream=True``) an iterator of build progress events."""
+        call = self._install_runtime(family, stream, force)
+        return self._stream(call) if stream else self._send(call)
+
+    def remove_runtime(self, family: str) -> dict[str, Any]:
+        return self._send(self._remove_runtime(family))

@@ -45,7 +45,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_MAX_SERIES_LENGTH": ("1000000", "most points in one input series"),
     "TOLLAMA_MAX_QUANTILES": ("99", "most quantile levels in one request (registry limits may be lower)"),
     "TOLLAMA_SHUTDOWN_GRACE_SECONDS": ("10", "on SIGTERM, how long in-flight requests may finish before 503"),
+    "TOLLAMA_RUNTIMES_DIR": ("", "runtimes folder (default: $TOLLAMA_HOME/runtimes); shareable across homes"),
+    "TOLLAMA_RUNTIME_INSTALLER": ("auto", "tool that builds runtimes: auto (uv when found, else pip), uv or pip"),
+    "TOLLAMA_RUNTIME_EXTRA_STEPS": ("", 'JSON {"family": [["pip", "args"], ...]} appended to runtime recipes'),
 }
+RUNTIME_INSTALLERS = ("auto", "uv", "pip")
 
 
 def env(name: str, environ: dict[str, str] | None = None) -> str:
@@ -65,10 +69,15 @@ class Paths:
     """Where local state lives; everything hangs off one home folder."""
 
     home: Path
+    runtimes_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Paths:
-        return cls(Path(env("TOLLAMA_HOME", environ)).expanduser().resolve())
+        runtimes = env("TOLLAMA_RUNTIMES_DIR", environ)
+        return cls(
+            Path(env("TOLLAMA_HOME", environ)).expanduser().resolve(),
+            Path(runtimes).expanduser().resolve() if runtimes else None,
+        )
 
     @property
     def config_file(self) -> Path:
@@ -80,7 +89,7 @@ class Paths:
 
     @property
     def runtimes(self) -> Path:
-        return self.home / "runtimes"
+        return self.runtimes_dir or self.home / "runtimes"
 
     @property
     def logs(self) -> Path:
@@ -143,6 +152,33 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def runtime_installer(environ: dict[str, str] | None = None) -> str:
+    value = env("TOLLAMA_RUNTIME_INSTALLER", environ).strip().lower()
+    if value not in RUNTIME_INSTALLERS:
+        raise InvalidRequest(f"TOLLAMA_RUNTIME_INSTALLER={value!r} is not one of {', '.join(RUNTIME_INSTALLERS)}")
+    return value
+
+
+def runtime_extra_steps(environ: dict[str, str] | None = None) -> dict[str, list[list[str]]]:
+    """Pip steps appended to family recipes: ``{"torch": [["--no-deps", "pkg==1.0"]]}``."""
+    raw = env("TOLLAMA_RUNTIME_EXTRA_STEPS", environ)
+    if not raw:
+        return {}
+    problem = "must be a JSON object mapping a family to a list of steps (lists of pip arguments)"
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"TOLLAMA_RUNTIME_EXTRA_STEPS is not valid JSON ({exc.msg}); it {problem}") from exc
+    valid = isinstance(data, dict) and all(
+        isinstance(steps, list)
+        and all(isinstance(step, list) and step and all(isinstance(a, str) for a in step) for step in steps)
+        for steps in data.values()
+    )
+    if not valid:
+        raise InvalidRequest(f"TOLLAMA_RUNTIME_EXTRA_STEPS {problem}")
+    return data
 
 
 # --- config.json ---------------------------------------------------------------------------

@@ -393,3 +393,42 @@ class VersionResponse(_Wire):
 class HealthResponse(_Wire):
     status: str
     version: str
+
+
+# --- runtimes ------------------------------------------------------------------------------
+
+
+class RuntimeInfo(_Wire):
+    """A family's runtime as ``tollama runtime list`` and ``/api/info`` show it.
+
+    ``status``: ready, stale (rebuilt on next use; ``detail`` says why), building, failed
+    (``detail`` has the installer's last lines) or not installed. ``python`` is the interpreter
+    the family's runner uses now: the runtime's, or the daemon's own (``uses_runtime`` false).
+    """
+
+    family: str
+    status: str
+    uses_runtime: bool
+    python: str
+    path: str
+    bootstraps_on_first_use: bool
+    extra: str | None = None
+    tollama_version: str | None = None
+    python_version: str | None = None
+    torch_version: str | None = None
+    installer: str | None = None
+    size_bytes: int = 0
+    created_at: str | None = None
+    detail: str | None = None
+
+
+class RuntimesResponse(_Wire):
+    runtimes: list[RuntimeInfo]
+
+
+class RuntimeRequest(_Wire):
+    """Body of ``POST /api/runtimes/install`` and ``DELETE /api/runtimes``."""
+
+    family: str
+    stream: bool = True
+    force: bool = False

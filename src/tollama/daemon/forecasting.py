@@ -29,6 +29,7 @@ from tollama.core.store import ModelStore
 from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
 from tollama.daemon.admission import Admission, ClientGone
 from tollama.daemon.limits import RequestLimits, check_forecast_limits
+from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
 
 _API_ONLY = {"stream", "keep_alive"}
@@ -54,6 +55,7 @@ class ForecastService:
         admission: Admission | None = None,
         limits: RequestLimits | None = None,
         on_load: Callable[[str, float], None] | None = None,
+        prepare_runtime: PrepareRuntime | None = None,
     ) -> None:
         self.store = store
         self.supervisor = supervisor
@@ -61,6 +63,7 @@ class ForecastService:
         self.admission = admission or Admission()
         self.limits = limits or RequestLimits()
         self._on_load = on_load
+        self._prepare_runtime = prepare_runtime
 
     def prepare(self, request: ForecastRequest) -> PreparedForecast:
         """Every check that can fail before any work starts (errors keep their real status)."""
@@ -100,6 +103,9 @@ class ForecastService:
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         prepared = self.prepare(request)
         name = prepared.manifest.name
+        if self._prepare_runtime is not None:  # a family's first use may build its runtime
+            async for event in self._prepare_runtime(prepared.manifest.family):
+                yield event
         payload = prepared.request.model_dump(mode="json", exclude_none=True, exclude=_API_ONLY)
         ticket = self.admission.enter(name)
         try:

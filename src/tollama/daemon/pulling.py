@@ -22,6 +22,7 @@ from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, Resolved
 from tollama.core.store import ModelStore
 from tollama.daemon.hf_pull import SnapshotDownload, child_env, make_job, release_snapshot
 from tollama.daemon.pull_jobs import PullJobs
+from tollama.daemon.runtimes.manager import StartRuntime
 from tollama.daemon.settings import DaemonSettings
 
 
@@ -30,10 +31,11 @@ def now_iso() -> str:
 
 
 class PullService:
-    def __init__(self, store: ModelStore, settings: DaemonSettings) -> None:
+    def __init__(self, store: ModelStore, settings: DaemonSettings, start_runtime: StartRuntime | None = None) -> None:
         self.store = store
         self.settings = settings
         self.jobs = PullJobs()
+        self._start_runtime = start_runtime
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
@@ -48,6 +50,8 @@ class PullService:
             raise TollamaError(f"pulling '{spec.name}' from {spec.source.type} is not available in this build")
         async with contextlib.aclosing(source) as events:
             async for event in events:
+                if event.get("done") and self._start_runtime:
+                    self._start_runtime(spec.family)  # installed: build its runtime too, without waiting
                 yield event
 
     async def pull(self, request: PullRequest) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from tollama.daemon.admission import Admission
 from tollama.daemon.forecasting import ForecastService
 from tollama.daemon.observability import DaemonMetrics
 from tollama.daemon.pulling import PullService
+from tollama.daemon.runtimes import RuntimeManager
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.spawn import make_spawn
 from tollama.daemon.supervisor import SpawnFn, Supervisor
@@ -23,6 +24,7 @@ class Services:
     supervisor: Supervisor
     forecasts: ForecastService
     pulls: PullService
+    runtimes: RuntimeManager
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -32,11 +34,15 @@ class Services:
     ) -> Services:
         store = ModelStore(settings.paths.models)
         metrics = metrics or DaemonMetrics()
+        runtimes = RuntimeManager.from_settings(settings)
+        # An injected spawn fakes the runners (unit tests): then no runtime is ever built.
+        prepare = runtimes.prepare if spawn is None else None
         supervisor = Supervisor(
-            spawn or make_spawn(settings.paths),
+            spawn or make_spawn(settings.paths, runtimes.command_for),
             timeout=settings.forecast_timeout,
             default_keep_alive=settings.keep_alive,
             max_loaded=settings.max_loaded_models,
+            runtime_of=runtimes.identity if spawn is None else None,
         )
 
         def default_model() -> str:
@@ -49,12 +55,15 @@ class Services:
             admission=Admission(settings.num_parallel, settings.max_queue),
             limits=settings.limits,
             on_load=metrics.observe_load,
+            prepare_runtime=prepare,
         )
-        services = cls(settings, store, supervisor, forecasts, PullService(store, settings), metrics)
+        pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None)
+        services = cls(settings, store, supervisor, forecasts, pulls, runtimes, metrics)
         metrics.watch(services)
         return services
 
     async def close(self) -> None:
         await self.pulls.close()
+        await self.runtimes.close()
         await self.supervisor.close()
         self.metrics.unwatch()

@@ -14,6 +14,8 @@ from tollama.core.config import (
     list_env,
     load_config,
     parse_host,
+    runtime_extra_steps,
+    runtime_installer,
 )
 from tollama.core.durations import parse_keep_alive
 from tollama.daemon.admission import DEFAULT_MAX_QUEUE, DEFAULT_NUM_PARALLEL
@@ -36,6 +38,8 @@ class DaemonSettings:
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # plain keys: never printed
     origins: tuple[str, ...] = ()
     shutdown_grace: float = 10.0
+    runtime_installer: str = "auto"
+    runtime_extra_steps: dict[str, list[list[str]]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DaemonSettings:
@@ -59,6 +63,8 @@ class DaemonSettings:
             api_keys=tuple(list_env("TOLLAMA_API_KEYS", environ)),
             origins=tuple(list_env("TOLLAMA_ORIGINS", environ)),
             shutdown_grace=float_env("TOLLAMA_SHUTDOWN_GRACE_SECONDS", environ),
+            runtime_installer=runtime_installer(environ),
+            runtime_extra_steps=runtime_extra_steps(environ),
         )
 
     def config(self) -> TollamaConfig:

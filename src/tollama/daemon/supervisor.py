@@ -26,6 +26,7 @@ from tollama.daemon.runner_process import RunnerProcess
 
 logger = logging.getLogger("tollama.daemon")
 SpawnFn = Callable[[str], Awaitable[RunnerProcess]]
+RuntimeOf = Callable[[str], str]
 
 
 @dataclass
@@ -65,8 +66,13 @@ class Supervisor:
         default_keep_alive: float,
         max_loaded: int = 0,
         backoff: StartBackoff | None = None,
+        runtime_of: RuntimeOf | None = None,
     ) -> None:
         self._spawn = spawn
+        # Names the runtime a family's runner should run from now; a runner started from
+        # another one (rebuilt, removed, mode switched) is restarted instead of reused.
+        self._runtime_of = runtime_of or (lambda family: "")
+        self._runtime_ids: dict[str, str] = {}
         self.timeout = timeout
         self.default_keep_alive = default_keep_alive
         self.max_loaded = max_loaded
@@ -151,6 +157,14 @@ class Supervisor:
             if family not in self._runners
         ]
 
+    async def retire(self, family: str) -> None:
+        """Stop the family's runner now (its runtime went away); the next use starts a new one."""
+        async with self._family_locks.setdefault(family, asyncio.Lock()):
+            runner = self._runners.pop(family, None)
+            if runner is not None:
+                self._forget_runner(runner)
+                await runner.stop()
+
     def runner_pid(self, family: str) -> int | None:
         runner = self._runners.get(family)
         return runner.pid if runner and runner.is_alive else None
@@ -177,22 +191,28 @@ class Supervisor:
         lock = self._family_locks.setdefault(family, asyncio.Lock())
         async with lock:
             runner = self._runners.get(family)
-            if runner is not None and runner.is_alive:
+            if runner is not None and runner.is_alive and self._is_current(runner):
                 return runner
             if self._closed:
                 raise RunnerUnavailable("the daemon is shutting down")
             if runner is not None:
                 self.restarts[family] = self.restarts.get(family, 0) + 1
                 self._forget_runner(runner)
-                await runner.kill()
+                if runner.is_alive:
+                    logger.info("restarting the %s runner: its runtime changed", family)
+                    await runner.stop()
+                else:
+                    await runner.kill()
                 del self._runners[family]
             self.backoff.check(family)
+            runtime_id = self._runtime_of(family)
             try:
                 runner = await self._spawn(family)
             except RunnerUnavailable as exc:
                 self.backoff.failed(family, exc.message)
                 raise
             self._runners[family] = runner
+            self._runtime_ids[family] = runtime_id
             return runner
 
     async def _acquire(self, manifest: ModelManifest, keep_alive: float) -> tuple[LoadedModel, int]:
@@ -200,7 +220,7 @@ class Supervisor:
         async with lock:
             loaded = self._loaded.get(manifest.name)
             load_ns = 0
-            if loaded is None or not loaded.is_usable:
+            if loaded is None or not loaded.is_usable or not self._is_current(loaded.runner):
                 async with self._room_for(manifest.name):
                     loaded, load_ns = await self._load(manifest, keep_alive)
             loaded.ref_count += 1
@@ -269,6 +289,10 @@ class Supervisor:
         if self._loaded.get(loaded.name) is loaded and loaded.ref_count == 0:
             logger.info("keep_alive expired: unloading %s", loaded.name)
             await self.unload(loaded.name)
+
+    def _is_current(self, runner: RunnerProcess) -> bool:
+        family = runner.family
+        return self._runners.get(family) is runner and self._runtime_ids.get(family) == self._runtime_of(family)
 
     def _forget_runner(self, runner: RunnerProcess) -> None:
         """Drop every loaded model that lived in ``runner`` (it is dead or about to be)."""

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
@@ -105,12 +106,32 @@ class RunnerLoop:
 
 def serve(adapter: FamilyAdapter) -> None:
     """Console-script entry point of every family: keep stdout for frames, then run the loop."""
+    protocol_out = _claim_stdout(adapter.family)
+    RunnerLoop(adapter, protocol_out).run(sys.stdin.buffer)
+
+
+def serve_lazy(family: str, load_adapter: Callable[[], FamilyAdapter]) -> None:
+    """Entry point of a family with a heavy library: import it only after stdout is claimed.
+
+    ``load_adapter`` imports the adapter module and builds the adapter. When the library is not
+    installed (single-env mode), the runner still starts and answers every load and forecast
+    with a ``RunnerUnavailable`` that names the extra to install.
+    """
+    from tollama.runners.missing import MissingLibraryAdapter
+
+    protocol_out = _claim_stdout(family)
+    try:
+        adapter = load_adapter()
+    except ImportError as exc:
+        logger.error("cannot import the %s library: %s", family, exc)
+        adapter = MissingLibraryAdapter(family, exc)
+    RunnerLoop(adapter, protocol_out).run(sys.stdin.buffer)
+
+
+def _claim_stdout(family: str) -> BinaryIO:
+    """Keep the real stdout for frames; anything printed (libraries do) goes to stderr."""
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format=f"%(asctime)s {adapter.family} %(levelname)s %(message)s",
-    )
-    RunnerLoop(adapter, protocol_out).run(sys.stdin.buffer)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=f"%(asctime)s {family} %(levelname)s %(message)s")
+    return protocol_out

@@ -47,6 +47,7 @@ async def info(services: ServicesDep) -> dict[str, Any]:
     }
     payload["models"]["loaded"] = [m.model_dump() for m in services.supervisor.loaded_models()]
     payload["runners"] = services.supervisor.runner_statuses()
+    payload["runtimes"] = [r.model_dump() for r in services.runtimes.describe_all()]
     return payload
 
 
