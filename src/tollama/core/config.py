@@ -23,6 +23,9 @@ DEFAULT_PORT = 11435
 DEFAULT_BASE_URL = f"http://localhost:{DEFAULT_PORT}"
 DEFAULT_MODEL = "auto-ets"
 CONFIG_VERSION = 1
+DEFAULT_NUM_PARALLEL = 4  # the runner loop's worker threads
+DEFAULT_BATCH_PARALLEL = 32  # requests a batching runner may merge: enough for 16+ concurrent clients
+DEFAULT_BATCH_MAX_SERIES = 1024
 
 ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_HOME": ("~/.tollama", "base folder of config, models, runtimes and logs"),
@@ -39,7 +42,20 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_API_KEY": ("", "API key clients send as a Bearer token"),
     "TOLLAMA_API_KEYS": ("", "comma-separated keys the daemon accepts"),
     "TOLLAMA_ORIGINS": ("", "extra CORS origins, comma-separated"),
-    "TOLLAMA_NUM_PARALLEL": ("4", "requests per model computed at once; the rest wait in the queue"),
+    "TOLLAMA_NUM_PARALLEL": (
+        "auto",
+        f"requests per model sent to its runner at once; the rest wait in the queue (auto: {DEFAULT_NUM_PARALLEL}, "
+        f"or {DEFAULT_BATCH_PARALLEL} for a model whose runner merges requests into batches)",
+    ),
+    "TOLLAMA_BATCH_WINDOW_MS": (
+        "0",
+        "how long a batching runner holds an idle model's first request for others to merge with it "
+        "(0: merge only requests that arrive while the model is busy, adding no latency)",
+    ),
+    "TOLLAMA_BATCH_MAX_SERIES": (
+        str(DEFAULT_BATCH_MAX_SERIES),
+        "most series in one merged batch of concurrent requests (0 turns request merging off)",
+    ),
     "TOLLAMA_MAX_HORIZON": ("10000", "largest horizon accepted for any model (registry limits may be lower)"),
     "TOLLAMA_MAX_SERIES": ("10000", "most series in one request (registry limits may be lower)"),
     "TOLLAMA_MAX_SERIES_LENGTH": ("1000000", "most points in one input series"),
@@ -137,6 +153,33 @@ def float_env(name: str, environ: dict[str, str] | None = None) -> float:
     if value < 0:
         raise InvalidRequest(f"{name}={raw!r} must not be negative")
     return value
+
+
+def num_parallel(environ: dict[str, str] | None = None) -> tuple[int, int]:
+    """``TOLLAMA_NUM_PARALLEL`` as (requests at once per model, the same for a batching model)."""
+    if env("TOLLAMA_NUM_PARALLEL", environ).strip().lower() == "auto":
+        return DEFAULT_NUM_PARALLEL, DEFAULT_BATCH_PARALLEL
+    value = int_env("TOLLAMA_NUM_PARALLEL", environ, minimum=1)
+    return value, value
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """How a runner merges concurrent requests for one model (read by runners, shown by info)."""
+
+    window_seconds: float = 0.0
+    max_series: int = DEFAULT_BATCH_MAX_SERIES
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_series > 0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> BatchSettings:
+        return cls(
+            window_seconds=float_env("TOLLAMA_BATCH_WINDOW_MS", environ) / 1000.0,
+            max_series=int_env("TOLLAMA_BATCH_MAX_SERIES", environ, minimum=0),
+        )
 
 
 def list_env(name: str, environ: dict[str, str] | None = None) -> list[str]:

@@ -37,7 +37,10 @@ def _covariate_array(series_id: str, field: str, name: str, values: list[Any]) -
     where = f"series '{series_id}': {field}['{name}']"
     if not values:
         return []
-    if all(isinstance(v, str) for v in values):
+    kinds = set(map(type, values))
+    if kinds == {float} and _sums_finite(values):  # the common case, checked without a Python loop
+        return values
+    if kinds == {str}:
         return list(values)
     if any(isinstance(v, str) for v in values):
         raise ValueError(f"{where} mixes numbers and strings; use all-numeric or all-string values")
@@ -50,6 +53,26 @@ def _covariate_array(series_id: str, field: str, name: str, values: list[Any]) -
             raise ValueError(f"{where} contains a non-finite value ({_preview(v)})")
         out.append(number)
     return out
+
+
+def _sums_finite(values: list[Any]) -> bool:
+    """True when every value is a finite number, decided in C (``sum``) for the common case.
+
+    False means "look closer": a ``None``, a non-finite value, or a sum that overflowed.
+    """
+    try:
+        return math.isfinite(sum(values))
+    except TypeError:
+        return False
+
+
+def _has_none(values: list[Any]) -> bool:
+    """Whether a list of numbers holds a ``None`` (``sum`` stops on it with a TypeError)."""
+    try:
+        sum(values)
+    except TypeError:
+        return True
+    return False
 
 
 def _as_float(value: int | float) -> float:
@@ -93,7 +116,7 @@ class SeriesInput(_Wire):
 
     @property
     def has_gaps(self) -> bool:
-        return any(v is None for v in self.target)
+        return _has_none(self.target)
 
     def check(self, horizon: int) -> None:
         """Raise ValueError naming this series and the field at fault."""
@@ -101,11 +124,12 @@ class SeriesInput(_Wire):
         n = len(self.target)
         if n == 0:
             raise ValueError(f"series '{sid}': target is empty")
-        if all(v is None for v in self.target):
-            raise ValueError(f"series '{sid}': target has no observed values (all null)")
-        for i, v in enumerate(self.target):
-            if v is not None and not math.isfinite(v):
-                raise ValueError(f"series '{sid}': target[{i}] is not finite ({v})")
+        if not _sums_finite(self.target):
+            if all(v is None for v in self.target):
+                raise ValueError(f"series '{sid}': target has no observed values (all null)")
+            for i, v in enumerate(self.target):
+                if v is not None and not math.isfinite(v):
+                    raise ValueError(f"series '{sid}': target[{i}] is not finite ({v})")
         if self.timestamps is not None and len(self.timestamps) != n:
             raise ValueError(f"series '{sid}': timestamps has {len(self.timestamps)} values but target has {n}")
         for name, values in self.past_covariates.items():
@@ -137,7 +161,7 @@ class SeriesInput(_Wire):
         if self.actuals is not None:
             if len(self.actuals) != horizon:
                 raise ValueError(f"series '{sid}': actuals has {len(self.actuals)} values but horizon is {horizon}")
-            if not all(math.isfinite(v) for v in self.actuals):
+            if not _sums_finite(self.actuals) and not all(math.isfinite(v) for v in self.actuals):
                 raise ValueError(f"series '{sid}': actuals contains a non-finite value")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,6 +22,9 @@ class ModelStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Every forecast reads its model's manifest: keep each one parsed until its file changes
+        # (writes replace the file, so inode, mtime or size differ).
+        self._parsed: dict[Path, tuple[tuple[int, int, int], ModelManifest]] = {}
 
     def _dir(self, name: str) -> Path:
         return self.root / check_model_name(name)
@@ -33,9 +37,17 @@ class ModelStore:
 
     def get(self, name: str) -> ModelManifest:
         path = self.manifest_path(name)
-        if not path.is_file():
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
             raise ModelNotFound(f"model '{name}' is not installed; run `tollama pull {name}`")
-        return self._read(path)
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        known = self._parsed.get(path)
+        if known is None or known[0] != stamp:
+            known = self._parsed[path] = (stamp, self._read(path))
+        return known[1].model_copy()
 
     def list(self) -> list[ModelManifest]:
         if not self.root.is_dir():

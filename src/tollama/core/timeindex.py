@@ -46,13 +46,21 @@ def forecast_timestamps(series: SeriesInput, horizon: int) -> list[str] | None:
     """Timestamps of the forecast steps, or None when the series has no timestamps/freq."""
     if not series.timestamps or not series.freq:
         return None
-    offset = parse_freq(series.freq)
-    last = _parse_timestamp(series.id, series.timestamps[-1])
+    _parse_timestamp(series.id, series.timestamps[-1])  # a parse error names the series
+    return list(_steps_after(series.timestamps[-1], series.freq, horizon))
+
+
+@lru_cache(maxsize=1024)
+def _steps_after(last_text: str, freq: str, horizon: int) -> tuple[str, ...]:
+    """Cached per (last timestamp, freq, horizon): the series of one request mostly share them."""
+    offset = parse_freq(freq)
+    last = _parse_timestamp("", last_text)
     # Start one step after the last timestamp: date_range(start=last) would first roll an
     # off-anchor start (a Thursday for 'W-SUN') forward to the anchor and lose a step.
     steps = pd.date_range(start=last + offset, periods=horizon, freq=offset)
-    date_only = _is_date_only(series.timestamps[-1]) and _all_midnight(steps)
-    return [ts.strftime("%Y-%m-%d") if date_only else ts.isoformat() for ts in steps]
+    if _is_date_only(last_text) and _all_midnight(steps):
+        return tuple(steps.strftime("%Y-%m-%d"))
+    return tuple(ts.isoformat() for ts in steps)
 
 
 def check_time_index(series: SeriesInput) -> None:
@@ -71,19 +79,36 @@ def infer_freq(timestamps: list[str]) -> str | None:
     """pandas' inferred frequency of the timestamps, or None when irregular or too short."""
     if len(timestamps) < 3:
         return None
+    return _infer_freq(tuple(timestamps))
+
+
+@lru_cache(maxsize=64)
+def _infer_freq(timestamps: tuple[str, ...]) -> str | None:
+    """Cached: the series of one request often share their timestamps, and parsing them is slow."""
     try:
-        return pd.infer_freq(pd.DatetimeIndex(pd.to_datetime(timestamps)))
+        return pd.infer_freq(pd.DatetimeIndex(pd.to_datetime(list(timestamps))))
     except (ValueError, TypeError):
         return None
 
 
+_PARSED: dict[str, pd.Timestamp] = {}
+_PARSED_LIMIT = 4096
+
+
 def _parse_timestamp(series_id: str, text: str) -> pd.Timestamp:
+    """Parse and remember (bounded): the first and last timestamps repeat across series."""
+    known = _PARSED.get(text)
+    if known is not None:
+        return known
     try:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed") from exc
     if ts is pd.NaT:
         raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed")
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[text] = ts
     return ts
 
 

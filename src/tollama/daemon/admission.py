@@ -1,5 +1,8 @@
 """Admission: per model, ``parallel`` requests computed at once and at most ``max_queue`` waiting.
 
+A model whose runner merges concurrent requests into batches gets ``batch_parallel`` places
+instead, once its runner has said so: batching needs requests in flight together.
+
 A request past the queue is turned away at once with 503 and ``Retry-After`` (``ServerBusy``),
 before any work or any streamed line. A request whose client hangs up while it waits leaves
 the queue and is never sent to a runner (Ollama's scheduler drops cancelled requests the same
@@ -15,10 +18,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from tollama.core.config import DEFAULT_NUM_PARALLEL
 from tollama.core.errors import ClientDisconnected, ServerBusy
 
 ClientGone = Callable[[], Awaitable[None]]
-DEFAULT_NUM_PARALLEL = 4  # the runner loop's worker threads
 DEFAULT_MAX_QUEUE = 256
 MAX_RETRY_AFTER_SECONDS = 60
 _EWMA_WEIGHT = 0.2
@@ -85,8 +88,14 @@ class Ticket:
 
 
 class Admission:
-    def __init__(self, parallel: int = DEFAULT_NUM_PARALLEL, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+    def __init__(
+        self,
+        parallel: int = DEFAULT_NUM_PARALLEL,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        batch_parallel: int | None = None,
+    ) -> None:
         self.parallel = parallel
+        self.batch_parallel = parallel if batch_parallel is None else batch_parallel
         self.max_queue = max_queue
         self._gates: dict[str, _Gate] = {}
         self._rejected: dict[str, int] = {}
@@ -107,6 +116,16 @@ class Admission:
             )
         gate.entered += 1
         return Ticket(gate, model, self)
+
+    def allow_batching(self, model: str) -> None:
+        """``model``'s runner batches: widen its gate to ``batch_parallel`` (waiters go at once)."""
+        gate = self._gates.get(model)
+        if gate is None or gate.parallel >= self.batch_parallel:
+            return
+        extra = self.batch_parallel - gate.parallel
+        gate.parallel = self.batch_parallel
+        for _ in range(extra):
+            gate.semaphore.release()
 
     @contextlib.asynccontextmanager
     async def slot(self, model: str, client_gone: ClientGone | None = None) -> AsyncIterator[None]:

@@ -52,7 +52,7 @@ class Services:
             store,
             supervisor,
             default_model,
-            admission=Admission(settings.num_parallel, settings.max_queue),
+            admission=Admission(settings.num_parallel, settings.max_queue, settings.batch_parallel),
             limits=settings.limits,
             on_load=metrics.observe_load,
             prepare_runtime=prepare,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tollama.core.config import (
+    DEFAULT_BATCH_PARALLEL,
+    DEFAULT_NUM_PARALLEL,
+    BatchSettings,
     Paths,
     TollamaConfig,
     env,
@@ -13,12 +17,13 @@ from tollama.core.config import (
     int_env,
     list_env,
     load_config,
+    num_parallel,
     parse_host,
     runtime_extra_steps,
     runtime_installer,
 )
 from tollama.core.durations import parse_keep_alive
-from tollama.daemon.admission import DEFAULT_MAX_QUEUE, DEFAULT_NUM_PARALLEL
+from tollama.daemon.admission import DEFAULT_MAX_QUEUE
 from tollama.daemon.limits import RequestLimits
 
 DEFAULT_KEEP_ALIVE_SECONDS = 300.0
@@ -32,6 +37,8 @@ class DaemonSettings:
     forecast_timeout: float
     keep_alive: float
     num_parallel: int = DEFAULT_NUM_PARALLEL
+    batch_parallel: int = DEFAULT_BATCH_PARALLEL  # for models whose runner merges requests
+    batching: BatchSettings = field(default_factory=BatchSettings)  # runners read the same variables
     max_queue: int = DEFAULT_MAX_QUEUE
     max_loaded_models: int = 0
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -40,17 +47,23 @@ class DaemonSettings:
     shutdown_grace: float = 10.0
     runtime_installer: str = "auto"
     runtime_extra_steps: dict[str, list[list[str]]] = field(default_factory=dict)
+    _config_cache: dict[Path, tuple[tuple[int, int, int] | None, TollamaConfig]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DaemonSettings:
         host, port = parse_host(env("TOLLAMA_HOST", environ))
+        parallel, batch_parallel = num_parallel(environ)
         return cls(
             paths=Paths.from_env(environ),
             host=host,
             port=port,
             forecast_timeout=forecast_timeout_seconds(environ),
             keep_alive=parse_keep_alive(env("TOLLAMA_KEEP_ALIVE", environ), DEFAULT_KEEP_ALIVE_SECONDS),
-            num_parallel=int_env("TOLLAMA_NUM_PARALLEL", environ, minimum=1),
+            num_parallel=parallel,
+            batch_parallel=batch_parallel,
+            batching=BatchSettings.from_env(environ),  # refuses bad values before any runner starts
             max_queue=int_env("TOLLAMA_MAX_QUEUE", environ, minimum=0),
             max_loaded_models=int_env("TOLLAMA_MAX_LOADED_MODELS", environ, minimum=0),
             limits=RequestLimits(
@@ -68,5 +81,19 @@ class DaemonSettings:
         )
 
     def config(self) -> TollamaConfig:
-        """config.json as it is now (``tollama config set`` may change it while we run)."""
-        return load_config(self.paths.config_file)
+        """config.json as it is now (``tollama config set`` may change it while we run).
+
+        Read on every forecast, so it is parsed again only when the file changed (a stat).
+        """
+        path = self.paths.config_file
+        try:
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        known = self._config_cache.get(path)
+        if known is None or known[0] != stamp or stamp is None:
+            known = (stamp, load_config(path))
+            if stamp is not None:
+                self._config_cache[path] = known
+        return known[1].model_copy(deep=True)

@@ -54,7 +54,13 @@ class Lease:
     load_duration: int
     supervisor: Supervisor
 
-    async def forecast(self, request: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def batches(self) -> bool:
+        """Whether the model's runner merges concurrent requests (its ``hello`` says so)."""
+        return bool(self.model.runner.hello.get("batching"))
+
+    async def forecast(self, request: Any) -> dict[str, Any]:
+        """``request``: the request's JSON object, as a dict or a pre-serialised ``orjson.Fragment``."""
         return await self.supervisor.call(self.model, "forecast", {"model": self.model.name, "request": request})
 
 

@@ -16,6 +16,14 @@ class FamilyAdapter(abc.ABC):
     """Base of every family; subclasses set ``family`` and implement three methods."""
 
     family: ClassVar[str]
+    # Dynamic batching (``runners.batching``), opt-in: set True when forecasting series together
+    # gives each series exactly what it gets alone (no cross-series attention or pooling). The
+    # loop then merges concurrent requests for one model with equal horizon, quantiles,
+    # parameters, options and covariate names into one ``forecast`` call (series ids renamed
+    # ``~k~i~`` inside it) and splits the answer back; ``forecast`` keeps its signature.
+    batchable: ClassVar[bool] = False
+    # The family's own cap on series per merged call (memory); TOLLAMA_BATCH_MAX_SERIES also applies.
+    max_batch_series: ClassVar[int | None] = None
 
     def describe(self) -> dict[str, object]:
         """Extra facts for the ``hello`` handshake (library versions, device)."""

@@ -2,11 +2,14 @@
 
 Everything families share lives here: the ``hello`` handshake, request ids, several requests
 in flight, exceptions turned into error frames, and stdout kept clean for frames (libraries
-that ``print`` end up on stderr, which the daemon logs).
+that ``print`` end up on stderr, which the daemon logs). For a ``batchable`` adapter,
+forecasts go through ``runners.batching`` (concurrent compatible requests share one call), and
+a request's ``started`` frame goes out when its call begins, not while it waits for one.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -17,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 from tollama import __version__
+from tollama.core.config import BatchSettings
 from tollama.core.errors import InvalidRequest
 from tollama.core.protocol import (
     PROTOCOL_VERSION,
@@ -27,8 +31,9 @@ from tollama.core.protocol import (
     result_frame,
     started_frame,
 )
-from tollama.core.schemas import ForecastRequest, ModelManifest
+from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.batching import Batcher, Replies
 
 logger = logging.getLogger("tollama.runner")
 DEFAULT_WORKERS = 4
@@ -37,11 +42,22 @@ DEFAULT_WORKERS = 4
 class RunnerLoop:
     """Dispatch frames to an adapter; one instance per runner process."""
 
-    def __init__(self, adapter: FamilyAdapter, out: BinaryIO, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self,
+        adapter: FamilyAdapter,
+        out: BinaryIO,
+        workers: int = DEFAULT_WORKERS,
+        batching: BatchSettings | None = None,
+    ) -> None:
         self.adapter = adapter
         self._out = out
         self._write_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{adapter.family}-worker")
+        settings = batching or BatchSettings()
+        self._batcher: Batcher | None = None
+        if adapter.batchable and settings.enabled:
+            replies = Replies(started=self._send_started, result=self._send_forecast, error=self._send_error)
+            self._batcher = Batcher(adapter, replies, settings)
 
     def run(self, lines: BinaryIO) -> None:
         """Serve until stdin closes (the daemon went away) or a ``shutdown`` frame arrives."""
@@ -66,18 +82,44 @@ class RunnerLoop:
 
     def _handle(self, frame: dict[str, Any]) -> None:
         request_id = str(frame["id"])
+        method = str(frame.get("method", ""))
+        params = frame.get("params") or {}
+        if self._batcher is not None and method == "forecast":
+            try:
+                model, request = _forecast_params(params)
+            except Exception as exc:
+                self._send_error(request_id, exc)
+                return
+            self._batcher.submit(request_id, model, request)
+            return
         self._send(started_frame(request_id))
         try:
-            result = self.dispatch(str(frame.get("method", "")), frame.get("params") or {})
-            self._send(result_frame(request_id, result))
+            self._send(result_frame(request_id, self.dispatch(method, params)))
         except Exception as exc:
-            if not isinstance(exc, InvalidRequest):
-                logger.exception("request %s failed", request_id)
-            self._send(error_frame(request_id, exc))
+            self._send_error(request_id, exc)
+
+    def _send_started(self, request_ids: list[str]) -> None:
+        data = b"".join(encode_frame(started_frame(request_id)) for request_id in request_ids)
+        with self._write_lock:
+            self._out.write(data)
+            self._out.flush()
+
+    def _send_forecast(self, request_id: str, forecast: RunnerForecast) -> None:
+        try:
+            frame = result_frame(request_id, forecast.model_dump(exclude_none=True))
+        except Exception as exc:
+            self._send_error(request_id, exc)
+            return
+        self._send(frame)
+
+    def _send_error(self, request_id: str, exc: BaseException) -> None:
+        if not isinstance(exc, InvalidRequest):
+            logger.error("request %s failed", request_id, exc_info=exc)
+        self._send(error_frame(request_id, exc))
 
     def dispatch(self, method: str, params: dict[str, Any]) -> Any:
         if method == "hello":
-            return {
+            hello = {
                 "protocol_version": PROTOCOL_VERSION,
                 "family": self.adapter.family,
                 "pid": os.getpid(),
@@ -85,6 +127,9 @@ class RunnerLoop:
                 "tollama_version": __version__,
                 **self.adapter.describe(),
             }
+            if self._batcher is not None:
+                hello["batching"] = {"window_ms": self._batcher.window * 1000, "max_series": self._batcher.max_series}
+            return hello
         if method == "load":
             started = time.perf_counter_ns()
             self.adapter.load(ModelManifest.model_validate(params["model"]))
@@ -93,8 +138,8 @@ class RunnerLoop:
             self.adapter.unload(str(params["model"]))
             return {}
         if method == "forecast":
-            request = ForecastRequest.model_validate(params["request"])
-            return self.adapter.forecast(str(params["model"]), request).model_dump(exclude_none=True)
+            model, request = _forecast_params(params)
+            return self.adapter.forecast(model, request).model_dump(exclude_none=True)
         raise InvalidRequest(f"unknown runner method {method!r}")
 
     def _send(self, frame: dict[str, Any]) -> None:
@@ -104,10 +149,21 @@ class RunnerLoop:
             self._out.flush()
 
 
+def _forecast_params(params: dict[str, Any]) -> tuple[str, ForecastRequest]:
+    return str(params["model"]), ForecastRequest.model_validate(params["request"])
+
+
+def _run(adapter: FamilyAdapter, protocol_out: BinaryIO) -> None:
+    loop = RunnerLoop(adapter, protocol_out, batching=BatchSettings.from_env())
+    # What is loaded by now (libraries, the adapter) lives as long as the process: keep it out
+    # of the collector's full passes, which large requests would otherwise trigger over it.
+    gc.freeze()
+    loop.run(sys.stdin.buffer)
+
+
 def serve(adapter: FamilyAdapter) -> None:
     """Console-script entry point of every family: keep stdout for frames, then run the loop."""
-    protocol_out = _claim_stdout(adapter.family)
-    RunnerLoop(adapter, protocol_out).run(sys.stdin.buffer)
+    _run(adapter, _claim_stdout(adapter.family))
 
 
 def serve_lazy(family: str, load_adapter: Callable[[], FamilyAdapter]) -> None:
@@ -125,7 +181,7 @@ def serve_lazy(family: str, load_adapter: Callable[[], FamilyAdapter]) -> None:
     except ImportError as exc:
         logger.error("cannot import the %s library: %s", family, exc)
         adapter = MissingLibraryAdapter(family, exc)
-    RunnerLoop(adapter, protocol_out).run(sys.stdin.buffer)
+    _run(adapter, protocol_out)
 
 
 def _claim_stdout(family: str) -> BinaryIO:

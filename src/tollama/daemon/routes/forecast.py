@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from tollama.core.schemas import ForecastApiRequest, ForecastRequest, ForecastResponse
+from tollama.daemon.bodies import OrjsonRoute
 from tollama.daemon.deps import ClientGoneDep, ServicesDep
 from tollama.daemon.streaming import respond
 
-router = APIRouter()
+router = APIRouter(route_class=OrjsonRoute)
 
 
 @router.post("/api/forecast", response_model=ForecastResponse)
@@ -20,5 +19,5 @@ async def api_forecast(body: ForecastApiRequest, services: ServicesDep, client_g
 
 
 @router.post("/v1/forecast", response_model=ForecastResponse, response_model_exclude_none=True)
-async def v1_forecast(body: ForecastRequest, services: ServicesDep, client_gone: ClientGoneDep) -> dict[str, Any]:
-    return await services.forecasts.forecast(body, client_gone=client_gone)
+async def v1_forecast(body: ForecastRequest, services: ServicesDep, client_gone: ClientGoneDep) -> Response:
+    return await respond(services.forecasts.events(body, client_gone=client_gone), stream=False)

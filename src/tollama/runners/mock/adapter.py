@@ -1,14 +1,19 @@
 """The mock family: a naive forecaster, plus fault knobs for testing the daemon.
 
 ``options.delay_seconds`` sleeps before answering (a slow or hung model) and
-``options.exit_code`` makes the runner process exit mid-request (a crash). Each forecast is
-logged to stderr (the runner log) with ``options.tag``, so tests can see what reached a runner.
+``options.exit_code`` makes the runner process exit mid-request (a crash).
+``options.compute_seconds`` makes each call take that long with calls to one model taking turns,
+like a model computing on one device: concurrent requests gain only from batching (mock is
+``batchable``, so the loop merges compatible concurrent requests into one call). Each call is
+logged to stderr (the runner log) with its series count and ``options.tag``, so tests can see
+what reached a runner and how requests were merged.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from typing import Any
 
@@ -36,9 +41,11 @@ def _number_option(options: dict[str, Any], key: str) -> float | None:
 
 class MockAdapter(FamilyAdapter):
     family = "mock"
+    batchable = True
 
     def __init__(self) -> None:
         self._loaded: set[str] = set()
+        self._device = threading.Lock()  # what compute_seconds takes turns on
 
     def load(self, manifest: ModelManifest) -> None:
         self._loaded.add(manifest.name)
@@ -52,10 +59,14 @@ class MockAdapter(FamilyAdapter):
         if model not in self._loaded:
             raise ModelNotFound(f"model '{model}' is not loaded in the mock runner")
         delay = _number_option(request.options, "delay_seconds") or 0.0
+        compute = _number_option(request.options, "compute_seconds") or 0.0
         exit_code = _number_option(request.options, "exit_code")
         logger.info("forecast model=%s series=%d tag=%r", model, len(request.series), request.options.get("tag", "-"))
         if delay > 0:
             time.sleep(delay)
+        if compute > 0:
+            with self._device:
+                time.sleep(compute)
         if exit_code is not None:
             os._exit(int(exit_code))
         forecasts = []

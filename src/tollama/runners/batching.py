@@ -1,0 +1,192 @@
+"""Dynamic batching: concurrent compatible requests for one model become one ``forecast`` call.
+
+Requests are compatible when they share the model, horizon, quantiles, parameters, options and
+covariate names (``batch_key``); only their series differ. Per group of compatible requests one
+call runs at a time: requests that arrive while it runs (or, with a window, shortly after an
+idle group's first one) wait and then go together, up to ``max_series`` series per call. The
+thread that ran a call runs the group's next one, so no thread sits waiting for work.
+
+Series ids may collide across requests, so inside a merged call each series is renamed
+``~k~i~`` (request k, series i); answers and warnings naming those ids are mapped back, and a
+warning that names none concerns every request. When a merged call fails with ``InvalidRequest``
+(one request's series at fault) or an unexpected error, each request is run alone, so each
+gets its own answer or error; other ``TollamaError``s (model not loaded) concern them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from tollama.core.config import BatchSettings
+from tollama.core.errors import InvalidRequest, TollamaError
+from tollama.core.schemas import ForecastRequest, RunnerForecast, RunnerSeriesForecast
+from tollama.runners.adapter import FamilyAdapter
+
+logger = logging.getLogger("tollama.runner")
+_TOKEN = re.compile(r"~(\d+)~(\d+)~")
+
+
+@dataclass
+class Pending:
+    """A validated request waiting for its group's next call."""
+
+    request_id: str
+    request: ForecastRequest
+
+
+@dataclass
+class Replies:
+    """What the loop does with outcomes: frames to the daemon."""
+
+    started: Callable[[list[str]], None]
+    result: Callable[[str, RunnerForecast], None]
+    error: Callable[[str, BaseException], None]
+
+
+@dataclass
+class _Group:
+    model: str
+    queue: deque[Pending] = field(default_factory=deque)
+    running: bool = False
+
+
+def batch_key(request: ForecastRequest) -> bytes:
+    """Equal for requests that can share one call: everything but the series, plus covariate names."""
+    shared = request.model_dump(mode="json", exclude={"series", "model"})
+    shared["covariates"] = [
+        sorted({name for s in request.series for name in getattr(s, kind)})
+        for kind in ("past_covariates", "future_covariates", "static_covariates")
+    ]
+    return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
+
+
+def merge(requests: list[ForecastRequest]) -> tuple[ForecastRequest, dict[str, tuple[int, str]]]:
+    """One request holding every series, renamed ``~k~i~``; and each new id's (request, old id)."""
+    series = []
+    origin: dict[str, tuple[int, str]] = {}
+    for k, request in enumerate(requests):
+        for i, item in enumerate(request.series):
+            internal = f"~{k}~{i}~"
+            origin[internal] = (k, item.id)
+            series.append(item.model_copy(update={"id": internal}))
+    return requests[0].model_copy(update={"series": series}), origin
+
+
+def split(result: RunnerForecast, count: int, origin: dict[str, tuple[int, str]]) -> list[RunnerForecast]:
+    """Each request's own series (ids restored) and the warnings that concern it."""
+    forecasts: list[list[RunnerSeriesForecast]] = [[] for _ in range(count)]
+    for item in result.forecasts:
+        where = origin.get(item.id)
+        if where is not None:  # an id we never sent is dropped: the daemon reports what is missing
+            forecasts[where[0]].append(item.model_copy(update={"id": where[1]}))
+    warnings: list[list[str]] = [[] for _ in range(count)]
+    for text in result.warnings:
+        owners = {origin[m.group(0)][0] for m in _TOKEN.finditer(text) if m.group(0) in origin}
+        restored = _TOKEN.sub(lambda m: origin[m.group(0)][1] if m.group(0) in origin else m.group(0), text)
+        for k in owners or range(count):
+            warnings[k].append(restored)
+    return [RunnerForecast(forecasts=f, warnings=w) for f, w in zip(forecasts, warnings, strict=True)]
+
+
+class Batcher:
+    """Groups requests by (model, ``batch_key``) and runs each group's calls one at a time."""
+
+    def __init__(self, adapter: FamilyAdapter, replies: Replies, settings: BatchSettings) -> None:
+        self.adapter = adapter
+        self.replies = replies
+        self.window = settings.window_seconds
+        own_cap = adapter.max_batch_series
+        self.max_series = min(settings.max_series, own_cap) if own_cap else settings.max_series
+        self._cond = threading.Condition()
+        self._groups: dict[tuple[str, bytes], _Group] = {}
+
+    def submit(self, request_id: str, model: str, request: ForecastRequest) -> None:
+        """Queue the request; when its group is idle, run the group on this thread until it drains."""
+        key = (model, batch_key(request))
+        with self._cond:
+            group = self._groups.get(key)
+            if group is None:
+                group = self._groups[key] = _Group(model)
+            group.queue.append(Pending(request_id, request))
+            if group.running:
+                self._cond.notify_all()  # a window may be waiting for a full batch
+                return
+            group.running = True
+        self._drain(key, group)
+
+    def _drain(self, key: tuple[str, bytes], group: _Group) -> None:
+        if self.window > 0:
+            with self._cond:
+                self._cond.wait_for(lambda: _series_count(group.queue) >= self.max_series, timeout=self.window)
+        while True:
+            with self._cond:
+                batch = self._take(group)
+                if not batch:
+                    group.running = False
+                    del self._groups[key]
+                    return
+            try:
+                self.run(group.model, batch)
+            except Exception as exc:  # a bug here must not wedge the group: its requests get an error
+                logger.exception("batch for %s failed", group.model)
+                for pending in batch:
+                    self.replies.error(pending.request_id, exc)
+
+    def _take(self, group: _Group) -> list[Pending]:
+        """Oldest first, as many as fit under ``max_series`` (always at least one)."""
+        batch: list[Pending] = []
+        total = 0
+        while group.queue:
+            size = len(group.queue[0].request.series)
+            if batch and total + size > self.max_series:
+                break
+            batch.append(group.queue.popleft())
+            total += size
+        return batch
+
+    def run(self, model: str, batch: list[Pending]) -> None:
+        """One call for the batch, answered per request; a merged call that fails runs them alone."""
+        self.replies.started([p.request_id for p in batch])
+        if len(batch) == 1:
+            self._run_alone(model, batch[0])
+            return
+        merged, origin = merge([p.request for p in batch])
+        logger.debug("merged %d requests (%d series) for %s", len(batch), len(merged.series), model)
+        try:
+            result = self.adapter.forecast(model, merged)
+        except TollamaError as exc:
+            if not isinstance(exc, InvalidRequest):
+                for pending in batch:  # not about any one request (the model is not loaded, ...)
+                    self.replies.error(pending.request_id, exc)
+                return
+            self._run_each(model, batch)
+            return
+        except Exception:
+            logger.warning("a merged call of %d requests failed; running them one by one", len(batch), exc_info=True)
+            self._run_each(model, batch)
+            return
+        for pending, part in zip(batch, split(result, len(batch), origin), strict=True):
+            self.replies.result(pending.request_id, part)
+
+    def _run_each(self, model: str, batch: list[Pending]) -> None:
+        for pending in batch:
+            self._run_alone(model, pending)
+
+    def _run_alone(self, model: str, pending: Pending) -> None:
+        try:
+            result = self.adapter.forecast(model, pending.request)
+        except Exception as exc:
+            self.replies.error(pending.request_id, exc)
+            return
+        self.replies.result(pending.request_id, result)
+
+
+def _series_count(queue: deque[Pending]) -> int:
+    return sum(len(p.request.series) for p in queue)
