@@ -83,7 +83,8 @@ class DaemonSettings:
     def config(self) -> TollamaConfig:
         """config.json as it is now (``tollama config set`` may change it while we run).
 
-        Read on every forecast, so it is parsed again only when the file changed (a stat).
+        Read on every forecast, so it is parsed again only when the file changed (a stat); the
+        object returned is shared until then: read it, never change it.
         """
         path = self.paths.config_file
         try:
@@ -96,4 +97,4 @@ class DaemonSettings:
             known = (stamp, load_config(path))
             if stamp is not None:
                 self._config_cache[path] = known
-        return known[1].model_copy(deep=True)
+        return known[1]

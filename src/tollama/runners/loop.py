@@ -17,7 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
+
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
 
 from tollama import __version__
 from tollama.core.config import BatchSettings
@@ -37,6 +40,23 @@ from tollama.runners.batching import Batcher, Replies
 
 logger = logging.getLogger("tollama.runner")
 DEFAULT_WORKERS = 4
+# How the daemon's encoder starts a forecast frame: {"id":"12","method":"forecast",...
+_FORECAST_MARK = b'"method":"forecast"'
+_MARK_WITHIN = 64
+
+
+class _ForecastParams(TypedDict):
+    model: str
+    request: ForecastRequest
+
+
+class _ForecastFrame(TypedDict):
+    id: str
+    method: Literal["forecast"]
+    params: _ForecastParams
+
+
+_FORECAST_FRAME = TypeAdapter(_ForecastFrame)
 
 
 class RunnerLoop:
@@ -65,6 +85,9 @@ class RunnerLoop:
             for line in lines:
                 if not line.strip():
                     continue
+                if _FORECAST_MARK in line[:_MARK_WITHIN]:  # parsed and validated off this thread, in one pass
+                    self._pool.submit(self._handle_forecast_line, line)
+                    continue
                 try:
                     frame = decode_frame(line)
                 except ProtocolError as exc:
@@ -80,23 +103,52 @@ class RunnerLoop:
         finally:
             self._pool.shutdown(wait=True, cancel_futures=False)
 
+    def _handle_forecast_line(self, line: bytes) -> None:
+        """A forecast frame straight from JSON into a ``ForecastRequest`` (no dict of a million values).
+
+        Anything that does not validate takes the generic path, which answers with the usual error.
+        """
+        try:
+            frame = _FORECAST_FRAME.validate_json(line)
+        except ValueError:
+            try:
+                generic = decode_frame(line)
+            except ProtocolError as exc:
+                logger.error("dropping bad frame: %s", exc)
+                return
+            self._handle(generic)
+            return
+        self._forecast(frame["id"], frame["params"]["model"], frame["params"]["request"])
+
     def _handle(self, frame: dict[str, Any]) -> None:
         request_id = str(frame["id"])
         method = str(frame.get("method", ""))
         params = frame.get("params") or {}
-        if self._batcher is not None and method == "forecast":
+        if method == "forecast":
             try:
                 model, request = _forecast_params(params)
             except Exception as exc:
                 self._send_error(request_id, exc)
                 return
-            self._batcher.submit(request_id, model, request)
+            self._forecast(request_id, model, request)
             return
         self._send(started_frame(request_id))
         try:
             self._send(result_frame(request_id, self.dispatch(method, params)))
         except Exception as exc:
             self._send_error(request_id, exc)
+
+    def _forecast(self, request_id: str, model: str, request: ForecastRequest) -> None:
+        if self._batcher is not None:
+            self._batcher.submit(request_id, model, request)
+            return
+        self._send_started([request_id])
+        try:
+            forecast = self.adapter.forecast(model, request)
+        except Exception as exc:
+            self._send_error(request_id, exc)
+            return
+        self._send_forecast(request_id, forecast)
 
     def _send_started(self, request_ids: list[str]) -> None:
         data = b"".join(encode_frame(started_frame(request_id)) for request_id in request_ids)
