@@ -123,3 +123,28 @@ def test_queue_zero_admits_only_the_parallel_slots():
         admission.enter("m")
 
     asyncio.run(scenario())
+
+
+def test_a_batching_model_lets_its_waiters_through_at_once():
+    async def scenario():
+        admission = Admission(parallel=1, max_queue=8, batch_parallel=4)
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with admission.slot("m"):
+                await release.wait()
+
+        tasks = [asyncio.create_task(hold()) for _ in range(4)]
+        await asyncio.sleep(0)
+        before = admission.stats()["m"]
+        admission.allow_batching("m")  # the runner's hello said it merges requests
+        admission.allow_batching("m")  # idempotent
+        await asyncio.sleep(0)
+        after = admission.stats()["m"]
+        release.set()
+        await asyncio.gather(*tasks)
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    assert (before.in_flight, before.waiting) == (1, 3)
+    assert (after.in_flight, after.waiting) == (4, 0)

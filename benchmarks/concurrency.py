@@ -1,0 +1,153 @@
+"""Throughput of many concurrent clients against the same requests sent one after another.
+
+    python benchmarks/concurrency.py                              # mock, 16 clients, batching on vs off
+    python benchmarks/concurrency.py --model chronos-bolt-small --base-url http://127.0.0.1:11435
+
+Every request forecasts one series (``--context`` points, ``--horizon`` steps, 3 quantiles);
+each has values of its own, so each answer is checked against the same request's sequential
+answer (``--atol``). Figures, each beside its baseline and ratio:
+
+- sequential: the requests one at a time (the baseline);
+- concurrent, batching on: ``--clients`` threads share the same requests;
+- concurrent, batching off (own daemons only, ``TOLLAMA_BATCH_MAX_SERIES=0``): what
+  concurrency gives without merging, so the difference is what batching gives.
+
+Target: concurrent with batching at least ``--min-ratio`` (4) times sequential. Without
+``--base-url`` it starts its own daemons (temporary homes) and pulls ``--model`` into them;
+``mock`` then computes ``--mock-compute-seconds`` per call, calls taking turns like a model on
+one device, so only merging can raise throughput. Exits 1 when the target is missed or an
+answer differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import orjson
+from harness import LeanClient, Report, own_daemon
+
+
+def bodies(model: str, count: int, context: int, horizon: int, options: dict) -> list[bytes]:
+    rng = np.random.default_rng(7)
+    out = []
+    for i in range(count):
+        target = (100 + 10 * np.sin(np.arange(context) / 6 + i) + rng.normal(0, 1, context)).round(3)
+        body = {
+            "model": model,
+            "horizon": horizon,
+            "quantiles": [0.1, 0.5, 0.9],
+            "stream": False,
+            "series": [{"id": "series", "freq": "h", "target": target.tolist()}],
+            "options": options,
+        }
+        out.append(orjson.dumps(body))
+    return out
+
+
+def send_all(base_url: str, requests: list[bytes], clients: int) -> tuple[float, list[dict]]:
+    """Send every request over ``clients`` connections (threads); return (seconds, forecasts in order)."""
+    answers: list[dict] = [{} for _ in requests]
+    failures: list[str] = []
+    cursor = iter(range(len(requests)))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        client = LeanClient(base_url)
+        while True:
+            with lock:
+                index = next(cursor, None)
+            if index is None:
+                break
+            status, body = client.post("/api/forecast", requests[index])
+            if status != 200:
+                failures.append(f"{status}: {body[:200]!r}")
+                continue
+            answers[index] = orjson.loads(body)["forecasts"][0]
+        client.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
+    return time.perf_counter() - started, answers
+
+
+def largest_difference(left: list[dict], right: list[dict]) -> float:
+    worst = 0.0
+    for a, b in zip(left, right, strict=True):
+        keys = ["mean", *sorted(a.get("quantiles") or {})]
+        for key in keys:
+            x = np.asarray(a["mean"] if key == "mean" else a["quantiles"][key])
+            y = np.asarray(b["mean"] if key == "mean" else b["quantiles"][key])
+            worst = max(worst, float(np.max(np.abs(x - y))))
+    return worst
+
+
+@contextlib.contextmanager
+def daemon_url(model: str, base_url: str | None, batching: bool) -> Iterator[str]:
+    if base_url:
+        yield base_url.rstrip("/")
+        return
+    env = {} if batching else {"TOLLAMA_BATCH_MAX_SERIES": "0"}
+    with own_daemon(model, env) as daemon:
+        yield daemon.base_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="mock")
+    parser.add_argument("--base-url", help="a running daemon with --model installed (batching as it is set there)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=64, help="requests in each phase")
+    parser.add_argument("--context", type=int, default=512)
+    parser.add_argument("--horizon", type=int, default=24)
+    parser.add_argument("--mock-compute-seconds", type=float, default=0.05)
+    parser.add_argument("--min-ratio", type=float, default=4.0)
+    parser.add_argument("--atol", type=float, default=1e-6, help="largest allowed answer difference")
+    args = parser.parse_args(argv)
+    report = Report()
+    report.header("python benchmarks/concurrency.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    options = {"compute_seconds": args.mock_compute_seconds} if args.model == "mock" else {}
+    requests = bodies(args.model, args.requests, args.context, args.horizon, options)
+
+    with daemon_url(args.model, args.base_url, batching=True) as url:
+        send_all(url, requests[: args.clients], args.clients)  # load the model, warm connections
+        sequential, alone = send_all(url, requests, 1)
+        concurrent, together = send_all(url, requests, args.clients)
+    off = None
+    if not args.base_url:
+        with daemon_url(args.model, None, batching=False) as url:
+            send_all(url, requests[: args.clients], args.clients)
+            off, _ = send_all(url, requests, args.clients)
+
+    seq_rps = len(requests) / sequential
+    report.figure("sequential", seq_rps, "req/s")
+    on_rps = len(requests) / concurrent
+    report.figure(
+        f"{args.clients} clients, batching on",
+        on_rps,
+        "req/s",
+        seq_rps,
+        "sequential",
+        target=f">= {args.min_ratio:g}x",
+        met=on_rps >= args.min_ratio * seq_rps,
+    )
+    if off is not None:
+        report.figure(f"{args.clients} clients, batching off", len(requests) / off, "req/s", seq_rps, "sequential")
+    difference = largest_difference(alone, together)
+    report.figure("largest answer difference", difference, "", target=f"<= {args.atol:g}", met=difference <= args.atol)
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
