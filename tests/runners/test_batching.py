@@ -215,3 +215,21 @@ def test_batch_settings_read_the_environment(max_series):
     settings = BatchSettings.from_env(environ)
     assert settings.window_seconds == pytest.approx(0.0025)
     assert settings.enabled is (max_series > 0)
+
+
+class LonerMock(GatedMock):
+    """Keeps requests tagged "alone" out of merged calls, as a family with cross-series options would."""
+
+    def can_merge(self, model: str, request: ForecastRequest) -> bool:
+        return request.options.get("tag") != "alone"
+
+
+def test_a_request_the_adapter_keeps_alone_is_never_merged():
+    adapter = LonerMock()
+    batcher, outcomes = _busy_batcher(adapter)
+    loner = _request([4.0], options={"tag": "alone"})
+    batcher.submit("loner", "mock", loner)  # runs at once on this thread, beside the busy call
+    assert outcomes.results["loner"] == _unbatched(loner)
+    adapter.release.set()
+    outcomes.wait(2)
+    assert adapter.calls == [1, 1]

@@ -29,6 +29,14 @@ class FamilyAdapter(abc.ABC):
         """Extra facts for the ``hello`` handshake (library versions, device)."""
         return {}
 
+    def can_merge(self, model: str, request: ForecastRequest) -> bool:
+        """Whether this request may share a call with others (asked only when ``batchable``).
+
+        Override to keep a request alone whose series interact for that model or those
+        parameters (cross-series learning, a shared scaler); it then runs as if unbatched.
+        """
+        return True
+
     @abc.abstractmethod
     def load(self, manifest: ModelManifest) -> None:
         """Make ``manifest.name`` ready to forecast; called once before its first forecast."""

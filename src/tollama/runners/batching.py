@@ -11,6 +11,7 @@ Series ids may collide across requests, so inside a merged call each series is r
 warning that names none concerns every request. When a merged call fails with ``InvalidRequest``
 (one request's series at fault) or an unexpected error, each request is run alone, so each
 gets its own answer or error; other ``TollamaError``s (model not loaded) concern them all.
+A request the adapter's ``can_merge`` refuses runs alone, at once.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ class Batcher:
 
     def submit(self, request_id: str, model: str, request: ForecastRequest) -> None:
         """Queue the request; when its group is idle, run the group on this thread until it drains."""
+        if not self.adapter.can_merge(model, request):
+            self.run(model, [Pending(request_id, request)])
+            return
         key = (model, batch_key(request))
         with self._cond:
             group = self._groups.get(key)
