@@ -21,11 +21,15 @@ from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast
 from tollama.runners.adapter import FamilyAdapter
 from tollama.runners.torch.base import TorchModel
 from tollama.runners.torch.chronos import ChronosModel
-from tollama.runners.torch.granite import GraniteModel
 from tollama.runners.torch_options import batch_size_option, configure_threads, device_option, dtype_option
 
 logger = logging.getLogger("tollama.runner.torch")
 LIBRARIES = ("torch", "chronos-forecasting", "granite-tsfm", "transformers")
+NO_GRANITE = (
+    "the torch runner cannot import granite-tsfm (tsfm_public), which Granite TTM needs: install it with "
+    "`pip install --no-deps granite-tsfm==0.3.11` plus its dependencies (docs/runtimes.md), or let tollama "
+    "build the torch runtime (`tollama config set daemon.auto_bootstrap true`)"
+)
 
 
 def model_class(snapshot: Path) -> type[TorchModel]:
@@ -37,6 +41,10 @@ def model_class(snapshot: Path) -> type[TorchModel]:
     if "chronos_config" in config:
         return ChronosModel
     if config.get("model_type") == "tinytimemixer":
+        try:  # installed --no-deps outside the extra: Chronos keeps working without it
+            from tollama.runners.torch.granite import GraniteModel
+        except ImportError:
+            raise RunnerUnavailable(NO_GRANITE) from None
         return GraniteModel
     raise RunnerUnavailable(f"{snapshot} holds neither a Chronos nor a TinyTimeMixer checkpoint")
 
@@ -90,5 +98,7 @@ class TorchAdapter(FamilyAdapter):
         device, dtype, batch_size = device_option(options), dtype_option(options), batch_size_option(options)
         with loaded.lock, torch.inference_mode():
             loaded.place(device, dtype)
-            logger.info("forecast model=%s series=%d horizon=%d", model, len(request.series), request.horizon)
+            names = sorted({n for s in request.series for n in s.past_covariates})
+            logger.info("forecast model=%s series=%d horizon=%d covariates=%s", model, len(request.series),
+                        request.horizon, ",".join(names) or "-")  # fmt: skip
             return loaded.forecast(request, batch_size)
