@@ -92,7 +92,7 @@ def test_chronos2_mixed_covariates_batches_and_gaps_equal_the_library(rig: Famil
             series("plain", 80, horizon, gaps=True),
             series("numeric", 60, horizon, "numeric"),
             series("mixed", 90, horizon, "mixed"),
-            series("short", 5, horizon),
+            series("short", 1, horizon),
             series("numeric-2", 40, horizon, "numeric"),
         ],
         "options": {"batch_size": 2},

@@ -37,6 +37,11 @@ class ChronosModel(TorchModel):
         pipe = self.net
         levels = request.quantiles or [0.5]
         warnings = [*context_warning(self.name, request, pipe.model_context_length), *self._level_warnings(levels)]
+        if request.horizon > pipe.model_prediction_length:
+            warnings.append(
+                f"{self.name} predicts {pipe.model_prediction_length} steps at once; longer horizons are unrolled "
+                "by the library and may lose accuracy"
+            )
         call = self._chronos2 if self.is_chronos2 else self._bolt
         out: dict[str, RunnerSeriesForecast] = {}
         for group in _groups(request.series) if self.is_chronos2 else [list(request.series)]:
