@@ -73,7 +73,18 @@ def _heavy(family: str, *family_steps: Step) -> Recipe:
 # dependencies, then the ones it really needs (see the shared model-libraries notes).
 _GRANITE_STEPS = (
     step("--no-deps", "granite-tsfm==0.3.11"),
-    step("datasets", "deprecated", "scikit-learn<1.8", "urllib3>=1.26.19", "filelock>=3.20.3", "einops>=0.7"),
+    step(
+        "transformers>=4.57.6",
+        "pandas>=2.3.3",
+        "numpy<3",
+        "datasets",
+        "deprecated",
+        "scikit-learn<1.8",
+        "urllib3>=1.26.19",
+        "filelock>=3.20.3",
+        "einops>=0.7",
+        label="granite-tsfm's dependencies",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {
