@@ -97,6 +97,8 @@ class TimesFMAdapter(FamilyAdapter):
         if loaded is None:
             raise ModelNotFound(f"model '{model}' is not loaded in the timesfm runner")
         knobs = parse_knobs(request.parameters)
+        names = sorted({n for s in request.series for n in s.past_covariates})
+        logger.info("forecast %s: %d series, covariates %s", model, len(request.series), names)
         compile_forward = torch_compile_option(request.options)
         size = batch_size_option(request.options, DEFAULT_BATCH_SIZE)
         max_horizon = OUTPUT_PATCH * math.ceil(request.horizon / OUTPUT_PATCH)

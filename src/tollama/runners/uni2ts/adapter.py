@@ -76,6 +76,8 @@ class MoiraiAdapter(FamilyAdapter):
             raise ModelNotFound(f"model '{model}' is not loaded in the uni2ts runner")
         module, max_context = loaded
         fixed = _context_option(request.options, max_context)
+        names = sorted({n for s in request.series for n in s.past_covariates})
+        logger.info("forecast %s: %d series, covariates %s", model, len(request.series), names)
         size = batch_size_option(request.options, DEFAULT_BATCH_SIZE)
         levels = [float(q) for q in module.quantile_levels]
         warnings = plan_levels(levels, request.quantiles, model)
