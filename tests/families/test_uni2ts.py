@@ -134,6 +134,8 @@ def test_categorical_covariates_are_dropped_with_a_warning(pulled: FamilyRig) ->
         ({"context_length": 5000}, ("context_length", "4096")),
         ({"context_length": "long"}, ("context_length",)),
         ({"batch_size": -1}, ("batch_size",)),
+        ({"device": "cuda"}, ("options.device",)),  # the runtime's torch is the CPU build
+        ({"device": "tpu"}, ("options.device",)),
     ],
 )
 def test_bad_options_are_refused(pulled: FamilyRig, options: dict[str, Any], words: tuple[str, ...]) -> None:

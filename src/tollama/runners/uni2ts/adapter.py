@@ -11,10 +11,12 @@ a forecast once the context is a whole number of patches, so a batch runs at the
 length that holds its longest series; every series gets the answer it would get alone.
 
 Moirai 2.0 predicts the quantiles 0.1 … 0.9 and no mean: ``mean`` is the median head.
+``options.device`` (``cpu`` default) runs a copy of the module on CUDA when asked and available.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import logging
 import math
@@ -33,7 +35,7 @@ from tollama.core.errors import InvalidRequest, ModelNotFound
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast, RunnerSeriesForecast, SeriesInput
 from tollama.runners.adapter import FamilyAdapter
 from tollama.runners.quantile_heads import pick_levels, plan_levels
-from tollama.runners.torch_options import batch_size_option, batches, configure_threads
+from tollama.runners.torch_options import batch_size_option, batches, configure_threads, device_option
 from tollama.runners.uni2ts.inputs import Layout, build_batch
 
 logger = logging.getLogger("tollama.runner.uni2ts")
@@ -47,6 +49,7 @@ class MoiraiAdapter(FamilyAdapter):
     def __init__(self) -> None:
         self.threads = configure_threads()
         self._models: dict[str, tuple[Moirai2Module, int]] = {}
+        self._moved: dict[str, dict[str, Moirai2Module]] = {}
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
@@ -68,14 +71,26 @@ class MoiraiAdapter(FamilyAdapter):
     def unload(self, name: str) -> None:
         with self._lock:
             self._models.pop(name, None)
+            self._moved.pop(name, None)
+
+    def _on_device(self, name: str, module: Moirai2Module, device: str) -> Moirai2Module:
+        """``options.device``: a copy of the module moved there once, kept beside the CPU one."""
+        if device == "cpu":
+            return module
+        with self._lock:
+            moved = self._moved.setdefault(name, {})
+            if device not in moved:
+                moved[device] = copy.deepcopy(module).to(device)
+            return moved[device]
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
         with self._lock:
             loaded = self._models.get(model)
         if loaded is None:
             raise ModelNotFound(f"model '{model}' is not loaded in the uni2ts runner")
-        module, max_context = loaded
+        cpu_module, max_context = loaded
         fixed = _context_option(request.options, max_context)
+        module = self._on_device(model, cpu_module, device_option(request.options))
         names = sorted({n for s in request.series for n in s.past_covariates})
         logger.info("forecast %s: %d series, covariates %s", model, len(request.series), names)
         size = batch_size_option(request.options, DEFAULT_BATCH_SIZE)
@@ -113,8 +128,11 @@ def _run(
         feat_dynamic_real_dim=len(layout.known),
         past_feat_dynamic_real_dim=len(layout.past_only),
     )
+    device = next(module.parameters()).device
+    forecaster.to(device)  # the LightningModule's own ``device`` (used for quantile levels) follows
+    inputs = {k: v.to(device) for k, v in build_batch(layout, chunk, horizon, context).items()}
     with torch.inference_mode():
-        out = forecaster(**build_batch(layout, chunk, horizon, context)).cpu().numpy()
+        out = forecaster(**inputs).float().cpu().numpy()
     return {s.id: out[i] for i, s in enumerate(chunk)}
 
 
