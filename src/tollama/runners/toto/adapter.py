@@ -50,8 +50,13 @@ class TotoAdapter(FamilyAdapter):
         return {"libraries": versions, "threads": self._threads}
 
     def load(self, manifest: ModelManifest) -> None:
+        self.unload(manifest.name)  # a new pull of the same name must not reuse the old weights
         self._manifests[manifest.name] = manifest
-        self._net(manifest.name, "cpu", "float32")
+        try:
+            self._net(manifest.name, "cpu", "float32")
+        except BaseException:
+            self._manifests.pop(manifest.name, None)
+            raise
 
     def unload(self, name: str) -> None:
         with self._lock:
