@@ -41,19 +41,19 @@ def runner_python(rig: FamilyRig) -> str:
     return next(r["python"] for r in info["runners"] if r["family"] == rig.family)
 
 
-def corrupted_copy(rig: FamilyRig, checkpoint: Path, out: Path) -> str:
-    """``checkpoint`` with one tensor removed from ``model.safetensors``; returns the tensor's name.
-
-    Rewritten with the runtime's python, where safetensors is installed.
+def corrupted_copy(rig: FamilyRig, checkpoint: Path, out: Path, how: str = "drop") -> str:
+    """``checkpoint`` with one tensor of ``model.safetensors`` removed (``drop``) or renamed
+    (``rename``); returns the tensor's original name. Rewritten with the runtime's python.
     """
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(checkpoint, out)
     code = (
-        "import sys; from safetensors.torch import load_file, save_file; f = sys.argv[1]; t = load_file(f); "
-        "k = sorted(t)[len(t) // 2]; del t[k]; save_file(t, f, metadata={'format': 'pt'}); print(k)"
+        "import sys; from safetensors.torch import load_file, save_file; f, how = sys.argv[1:]; t = load_file(f); "
+        "k = sorted(t)[len(t) // 2]; v = t.pop(k); t.update({k + '_renamed': v} if how == 'rename' else {}); "
+        "save_file(t, f, metadata={'format': 'pt'}); print(k)"
     )
-    return rig.run_python("-c", code, str(out / "model.safetensors")).stdout.strip()
+    return rig.run_python("-c", code, str(out / "model.safetensors"), how).stdout.strip()
 
 
 def republish(rig: FamilyRig, model: str, checkpoint: Path) -> None:

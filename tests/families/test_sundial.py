@@ -128,15 +128,16 @@ def test_bad_options_are_a_400_naming_them(rig: FamilyRig, options: dict, field:
     assert response.status_code == 400 and field in response.json()["error"]
 
 
-def test_a_corrupted_checkpoint_fails_the_load_with_a_clear_error(rig: FamilyRig, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["drop", "rename"])
+def test_a_corrupted_checkpoint_fails_the_load_with_a_clear_error(rig: FamilyRig, tmp_path: Path, how: str) -> None:
     good = rig.build_checkpoint(MODEL)
-    dropped = corrupted_copy(rig, good, tmp_path / "corrupt")
+    dropped = corrupted_copy(rig, good, tmp_path / "corrupt", how)
     try:
         republish(rig, MODEL, tmp_path / "corrupt")
         response = rig.forecast(request([{"id": "b", "target": WAVE}]))
         assert response.status_code == 500
         message = response.json()["error"]
-        assert dropped in message and "missing tensors" in message and "pull it again" in message
+        assert dropped in message and "pull it again" in message
         assert "Traceback" not in message
         done = rig.cli("run", MODEL, "--input", "-", "--no-stream", input_text=json.dumps(request(MIXED[:1])))
         assert done.returncode == 10 and dropped in done.stderr and "Traceback" not in done.stderr
