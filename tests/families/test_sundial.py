@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sampled_helpers import (
+from family_checks import (
     assert_same_forecasts,
     corrupted_copy,
     ok,

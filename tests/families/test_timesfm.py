@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from heads_checks import (
+from family_checks import (
     assert_same_forecasts,
     max_difference,
     ok,

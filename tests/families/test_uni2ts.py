@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from heads_checks import (
+from family_checks import (
     assert_same_forecasts,
     max_difference,
     ok,
