@@ -11,16 +11,16 @@ answer is reproducible and independent of the other series in the batch.
 from __future__ import annotations
 
 import importlib.metadata
-import threading
 
 import numpy as np
 import torch
 import transformers
 from sktime.libs.sundial.modeling_sundial import SundialForPrediction
 
-from tollama.core.errors import InvalidRequest, ModelNotFound
+from tollama.core.errors import InvalidRequest
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast, RunnerSeriesForecast
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.placements import Placements
 from tollama.runners.sampling import int_option, seed_option, seeded, summarize_samples
 from tollama.runners.series_context import context_values
 from tollama.runners.snapshots import checkpoint_mismatch, load_failure, snapshot_dir
@@ -41,39 +41,17 @@ class SundialAdapter(FamilyAdapter):
 
     def __init__(self) -> None:
         self._threads = configure_threads()
-        self._manifests: dict[str, ModelManifest] = {}
-        self._nets: dict[tuple[str, str, str], SundialForPrediction] = {}
-        self._lock = threading.Lock()
+        self._models: Placements[SundialForPrediction] = Placements("sundial", _load)
 
     def describe(self) -> dict[str, object]:
         versions = {name: importlib.metadata.version(name) for name in ("torch", "transformers", "sktime")}
         return {"libraries": versions, "threads": self._threads}
 
     def load(self, manifest: ModelManifest) -> None:
-        self.unload(manifest.name)  # a new pull of the same name must not reuse the old weights
-        self._manifests[manifest.name] = manifest
-        try:
-            self._net(manifest.name, "cpu", "float32")
-        except BaseException:
-            self._manifests.pop(manifest.name, None)
-            raise
+        self._models.load(manifest)
 
     def unload(self, name: str) -> None:
-        with self._lock:
-            self._manifests.pop(name, None)
-            for key in [k for k in self._nets if k[0] == name]:
-                del self._nets[key]
-
-    def _net(self, name: str, device: str, dtype: str) -> SundialForPrediction:
-        """The model on ``device`` in ``dtype``, loaded from the snapshot once per combination."""
-        with self._lock:
-            key = (name, device, dtype)
-            if key not in self._nets:
-                manifest = self._manifests.get(name)
-                if manifest is None:
-                    raise ModelNotFound(f"model '{name}' is not loaded in the sundial runner")
-                self._nets[key] = _load(manifest).to(device=device, dtype=getattr(torch, dtype)).eval()
-            return self._nets[key]
+        self._models.unload(name)
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
         options = request.options
@@ -81,14 +59,14 @@ class SundialAdapter(FamilyAdapter):
         seed = seed_option(options)
         per_batch = batch_size_option(options, DEFAULT_SERIES_PER_BATCH)
         device, dtype = device_option(options), dtype_name(options)
-        net = self._net(model, device, dtype)
+        net = self._models.get(model, device, dtype)
         longest = net.config.output_token_lens[-1]
         if request.horizon > longest:
             raise InvalidRequest(f"horizon {request.horizon} is above model '{model}' output length of {longest}")
         warnings: list[str] = []
         groups: dict[int, list[tuple[int, np.ndarray]]] = {}
         for index, series in enumerate(request.series):
-            values, notes = context_values(series, self._manifests[model].limits.max_context)
+            values, notes = context_values(series, self._models.manifest(model).limits.max_context)
             warnings.extend(notes)
             groups.setdefault(values.size, []).append((index, values))
         answers: dict[int, RunnerSeriesForecast] = {}

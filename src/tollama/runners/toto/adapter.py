@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import threading
 
 import numpy as np
 import torch
@@ -22,9 +21,10 @@ from toto.inference.forecaster import TotoForecaster
 from toto.model.toto import Toto
 from toto.model.transformer import XFORMERS_SWIGLU_AVAILABLE
 
-from tollama.core.errors import InvalidRequest, ModelNotFound
+from tollama.core.errors import InvalidRequest
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast, RunnerSeriesForecast, quantile_key
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.placements import Placements
 from tollama.runners.sampling import bool_option, int_option, seed_option, seeded, summarize_samples
 from tollama.runners.series_context import context_values, past_covariate_matrix
 from tollama.runners.snapshots import checkpoint_mismatch, load_failure, snapshot_dir
@@ -41,38 +41,17 @@ class TotoAdapter(FamilyAdapter):
 
     def __init__(self) -> None:
         self._threads = configure_threads()
-        self._manifests: dict[str, ModelManifest] = {}
-        self._nets: dict[tuple[str, str, str], Toto] = {}
-        self._lock = threading.Lock()
+        self._models: Placements[Toto] = Placements("toto", _load)
 
     def describe(self) -> dict[str, object]:
         versions = {name: importlib.metadata.version(name) for name in ("torch", "timecopilot-toto")}
         return {"libraries": versions, "threads": self._threads}
 
     def load(self, manifest: ModelManifest) -> None:
-        self.unload(manifest.name)  # a new pull of the same name must not reuse the old weights
-        self._manifests[manifest.name] = manifest
-        try:
-            self._net(manifest.name, "cpu", "float32")
-        except BaseException:
-            self._manifests.pop(manifest.name, None)
-            raise
+        self._models.load(manifest)
 
     def unload(self, name: str) -> None:
-        with self._lock:
-            self._manifests.pop(name, None)
-            for key in [k for k in self._nets if k[0] == name]:
-                del self._nets[key]
-
-    def _net(self, name: str, device: str, dtype: str) -> Toto:
-        with self._lock:
-            key = (name, device, dtype)
-            if key not in self._nets:
-                manifest = self._manifests.get(name)
-                if manifest is None:
-                    raise ModelNotFound(f"model '{name}' is not loaded in the toto runner")
-                self._nets[key] = _load(manifest).to(device=device, dtype=getattr(torch, dtype)).eval()
-            return self._nets[key]
+        self._models.unload(name)
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
         options = request.options
@@ -86,12 +65,12 @@ class TotoAdapter(FamilyAdapter):
                 f"options.dtype '{dtype}' cannot sample on the CPU (torch has no half-precision Student-T sampler "
                 "there); use float32, or options.num_samples 0 for the mean path"
             )
-        net = self._net(model, device, dtype)
+        net = self._models.get(model, device, dtype)
         forecaster = TotoForecaster(net.model)
         warnings: list[str] = []
         groups: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
         for index, series in enumerate(request.series):
-            target, notes = context_values(series, self._manifests[model].limits.max_context)
+            target, notes = context_values(series, self._models.manifest(model).limits.max_context)
             warnings.extend(notes)
             covariates = past_covariate_matrix(series, list(series.past_covariates), target.size)
             channels = np.concatenate([target[None], covariates])
