@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tollama.core.errors import ModelNotFound, TollamaError
 from tollama.core.files import atomic_write_text
-from tollama.core.registry import check_model_name
+from tollama.core.registry import check_model_name, get_spec
 from tollama.core.schemas import ModelManifest
 
 MANIFEST_NAME = "manifest.json"
@@ -42,6 +42,7 @@ class ModelStore:
         except (FileNotFoundError, NotADirectoryError):
             st = None
         if st is None or not stat.S_ISREG(st.st_mode):
+            get_spec(name)  # a name no registry knows gets its own message: pulling it would fail too
             raise ModelNotFound(f"model '{name}' is not installed; run `tollama pull {name}`")
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         known = self._parsed.get(path)
