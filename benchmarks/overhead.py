@@ -10,10 +10,11 @@ warms up; then it prints, each beside its baseline and the ratio:
   baseline: p50 of ``MockAdapter.forecast`` on the same request in this process (the runner's
   own compute). Target: p50 at most 2 ms above it (``--max-small-overhead-ms``).
 - rps at 8 clients: the same request from 8 threads on their own connections, against 1 client.
-- large: one request of 1,000 series x context 512, horizon 24, 9 quantiles: median latency;
-  baseline: ``MockAdapter.forecast`` on it in-process. The difference is the daemon's and the
-  runner's own work (HTTP, validation, framing, timestamps, quantile order); target at most
-  ``--max-large-overhead-ms``.
+- large: one request of 1,000 series x context 512, horizon 24, 9 quantiles, with hourly
+  timestamps (a 12 MB body): median latency; baseline: ``MockAdapter.forecast`` on it
+  in-process. The difference is the daemon's and the runner's own work (HTTP, JSON both ways
+  twice, validation, timestamps, quantile order); target at most ``--max-large-overhead-ms``.
+  The same request without timestamps (``freq`` only, a 4 MB body) is shown beside it.
 
 Exits 1 when a target is missed. The client is ``http.client`` (see ``harness.py``).
 """
@@ -38,7 +39,7 @@ QUANTILES_SMALL = [0.1, 0.5, 0.9]
 QUANTILES_LARGE = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 
-def forecast_body(series: int, context: int, horizon: int, quantiles: list[float]) -> dict:
+def forecast_body(series: int, context: int, horizon: int, quantiles: list[float], timestamps: bool = True) -> dict:
     rng = np.random.default_rng(0)
     values = rng.normal(100.0, 10.0, size=(series, context)).round(3)
     start = np.datetime64("2024-01-01T00")
@@ -49,7 +50,7 @@ def forecast_body(series: int, context: int, horizon: int, quantiles: list[float
         "quantiles": quantiles,
         "stream": False,
         "series": [
-            {"id": f"series-{i}", "freq": "h", "timestamps": stamps, "target": row}
+            {"id": f"series-{i}", "freq": "h", "target": row, **({"timestamps": stamps} if timestamps else {})}
             for i, row in enumerate(values.tolist())
         ],
     }
@@ -112,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     report.header("python benchmarks/overhead.py " + " ".join(argv if argv is not None else sys.argv[1:]))
 
-    small = forecast_body(1, 96, 12, QUANTILES_SMALL)
-    small["series"][0].pop("timestamps")
+    small = forecast_body(1, 96, 12, QUANTILES_SMALL, timestamps=False)
     large = forecast_body(args.large_series, args.large_context, 24, QUANTILES_LARGE)
-    small_bytes, large_bytes = orjson.dumps(small), orjson.dumps(large)
+    plain = forecast_body(args.large_series, args.large_context, 24, QUANTILES_LARGE, timestamps=False)
+    small_bytes, large_bytes, plain_bytes = orjson.dumps(small), orjson.dumps(large), orjson.dumps(plain)
     small_compute = median_ms(compute_seconds(small, 2000))
     large_compute = median_ms(compute_seconds(large, args.large_repeats))
 
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         many_clients = requests_per_second(daemon.base_url, small_bytes, args.clients, args.rps_requests)
         timed_posts(client, large_bytes, 1)
         large_latency = median_ms(timed_posts(client, large_bytes, args.large_repeats))
+        plain_latency = median_ms(timed_posts(client, plain_bytes, args.large_repeats))
         client.close()
 
     small_over = small_p50 - small_compute
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         met=large_over <= args.max_large_overhead_ms,
     )
     report.figure("large overhead per series", 1000 * large_over / args.large_series, "us")
+    report.figure("large, no timestamps: latency", plain_latency, "ms", large_compute, "runner compute")
     return report.exit_code
 
 
