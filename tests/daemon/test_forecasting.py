@@ -9,9 +9,10 @@ from tollama.core.errors import InvalidRequest, TollamaError
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast
 from tollama.core.store import ModelStore
-from tollama.daemon.forecasting import PreparedForecast, finish
+from tollama.daemon.forecasting import ForecastService, PreparedForecast, finish
 from tollama.daemon.settings import DaemonSettings
 
+DAYS = ["2025-01-01", "2025-01-02", "2025-01-03"]
 MANIFEST = ModelManifest(**get_spec("mock").model_dump(), pulled_at="2025-01-01T00:00:00+00:00")
 
 
@@ -76,3 +77,24 @@ def test_num_parallel_auto_widens_for_batching_models_and_a_number_applies_to_al
     assert (fixed.num_parallel, fixed.batch_parallel) == (2, 2)
     with pytest.raises(InvalidRequest, match="TOLLAMA_BATCH_MAX_SERIES"):
         DaemonSettings.from_env({"TOLLAMA_HOME": str(tmp_path), "TOLLAMA_BATCH_MAX_SERIES": "many"})
+
+
+@pytest.mark.parametrize(
+    ("body", "as_sent"),
+    [
+        ({"model": "mock", "series": [{"id": "a", "target": [1.0]}]}, True),
+        ({"series": [{"id": "a", "target": [1.0]}]}, False),  # the default model is filled in
+        ({"model": "mock", "series": [{"id": "a", "target": [1.0] * 3, "timestamps": DAYS}]}, False),  # freq inferred
+        ({"model": "mock", "series": [{"id": "a", "target": [1.0], "static_covariates": {"x": 1.0}}]}, False),
+    ],
+)
+def test_a_request_goes_to_the_runner_as_sent_only_when_preparing_changed_nothing(tmp_path, body, as_sent):
+
+    store = ModelStore(tmp_path)
+    store.put(
+        MANIFEST.model_copy(
+            update={"capabilities": MANIFEST.capabilities.model_copy(update={"static_covariates": False})}
+        )
+    )
+    service = ForecastService(store, supervisor=None, default_model=lambda: "mock")  # type: ignore[arg-type]
+    assert service.prepare(ForecastRequest.model_validate({"horizon": 2, **body})).as_sent is as_sent

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tollama.daemon.admission import ClientGone
+from tollama.daemon.bodies import BODY_SCOPE_KEY
 from tollama.daemon.services import Services
 
 
@@ -26,5 +27,11 @@ async def get_client_gone(request: Request) -> ClientGone:
     return client_gone
 
 
+async def get_json_body(request: Request) -> bytes | None:
+    """The request's JSON body as received, when an ``OrjsonRoute`` read it strictly."""
+    return request.scope.get(BODY_SCOPE_KEY)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+JsonBodyDep = Annotated[bytes | None, Depends(get_json_body)]
 ClientGoneDep = Annotated[ClientGone, Depends(get_client_gone)]

@@ -45,6 +45,7 @@ class PreparedForecast:
     request: ForecastRequest
     warnings: list[str]
     started_ns: int
+    as_sent: bool = False  # the client's JSON says exactly this (no freq inferred, nothing dropped)
 
 
 class ForecastService:
@@ -73,6 +74,7 @@ class ForecastService:
         manifest = self.store.get(name)
         check_forecast_limits(manifest, request, self.limits)
         warnings: list[str] = []
+        as_sent = request.model == name
         for series in request.series:
             try:
                 check_time_index(series)
@@ -80,6 +82,7 @@ class ForecastService:
                 raise InvalidRequest(str(exc)) from None
             if series.freq is None and series.timestamps:
                 series.freq = infer_freq(series.timestamps)
+                as_sent = False
             if series.has_gaps and not manifest.capabilities.missing_values:
                 raise InvalidRequest(
                     f"series '{series.id}': target has null values and model '{name}' cannot take gaps"
@@ -88,18 +91,23 @@ class ForecastService:
             warnings.append(f"model '{name}' gives point forecasts only; requested quantiles repeat the point forecast")
         fitted, cov_warnings = fit_covariates(request, manifest.capabilities, name)
         warnings.extend(cov_warnings)
-        return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started)
+        as_sent = as_sent and fitted is request
+        return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started, as_sent)
 
     async def events(
         self,
         request: ForecastRequest,
         keep_alive: str | float | None = None,
         client_gone: ClientGone | None = None,
+        body: bytes | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Status lines, then the final response object (Ollama's streaming shape).
 
         A full queue raises before the first line, so it keeps its 503 and ``Retry-After``;
         ``client_gone`` resolves when the client hangs up, which drops a request still queued.
+        ``body``, the request's JSON as received, goes to the runner as is when preparing the
+        request changed nothing (the runner validates it the same way and ignores API fields):
+        a large request is not serialised again.
         """
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         prepared = self.prepare(request)
@@ -107,8 +115,11 @@ class ForecastService:
         if self._prepare_runtime is not None:  # a family's first use may build its runtime
             async for event in self._prepare_runtime(prepared.manifest.family):
                 yield event
-        # Serialised once, in Rust; the frame embeds it as is (retries reuse it).
-        payload = orjson.Fragment(prepared.request.model_dump_json(exclude_none=True, exclude=_API_ONLY))
+        # Embedded in the frame as is (retries reuse it): the client's bytes, or serialised once in Rust.
+        if body is not None and prepared.as_sent:
+            payload = orjson.Fragment(body)
+        else:
+            payload = orjson.Fragment(prepared.request.model_dump_json(exclude_none=True, exclude=_API_ONLY))
         ticket = self.admission.enter(name)
         try:
             yield {"status": f"loading model {name}", "done": False}
