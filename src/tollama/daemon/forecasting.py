@@ -117,7 +117,7 @@ class ForecastService:
                 yield event
         # Embedded in the frame as is (retries reuse it): the client's bytes, or serialised once in Rust.
         if body is not None and prepared.as_sent:
-            payload = orjson.Fragment(body)
+            payload = orjson.Fragment(_one_line(body))
         else:
             payload = orjson.Fragment(prepared.request.model_dump_json(exclude_none=True, exclude=_API_ONLY))
         ticket = self.admission.enter(name)
@@ -156,6 +156,14 @@ class ForecastService:
         async for event in self.events(request, keep_alive, client_gone):
             final = event
         return final
+
+
+def _one_line(body: bytes) -> bytes:
+    """A frame is one line: line breaks in strict JSON are only whitespace between tokens
+    (inside strings they are escaped), so they become spaces."""
+    if b"\n" in body or b"\r" in body:
+        return body.replace(b"\n", b" ").replace(b"\r", b" ")
+    return body
 
 
 def finish(prepared: PreparedForecast, raw: RunnerForecast, load_ns: int) -> dict[str, Any]:
