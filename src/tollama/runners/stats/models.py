@@ -69,9 +69,7 @@ def interval_levels(quantiles: list[float]) -> list[float]:
     return levels
 
 
-def forecast_batch(
-    model: StatsModel, batch: Batch, horizon: int, quantiles: list[float]
-) -> list[RunnerSeriesForecast]:
+def forecast_batch(model: StatsModel, batch: Batch, horizon: int, quantiles: list[float]) -> list[RunnerSeriesForecast]:
     """Fit and forecast every series of ``batch`` in one call, on all cores."""
     history, future = batch.frames(horizon)
     members = [LIBRARY_MODELS[name](season_length=batch.season_length) for name in model.members]

@@ -50,7 +50,7 @@ def season_override(parameters: ForecastParameters) -> int | None:
     if section is None:
         return None
     if not isinstance(section, dict):
-        raise InvalidRequest("parameters.stats must be an object, e.g. {\"season_length\": 7}")
+        raise InvalidRequest('parameters.stats must be an object, e.g. {"season_length": 7}')
     unknown = sorted(set(section) - set(STATS_KEYS))
     if unknown:
         raise InvalidRequest(f"parameters.stats has unknown keys {unknown}; known: {', '.join(STATS_KEYS)}")

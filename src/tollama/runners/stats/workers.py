@@ -26,5 +26,7 @@ def warm_up() -> None:
     """Start the fork server now (it imports statsforecast once), not in the first forecast.
 
     Call it after the runner claimed stdout: the server keeps the file descriptors it starts with.
+    A process that did not choose the fork server (tests using the adapter) starts none.
     """
-    forkserver.ensure_running()
+    if multiprocessing.get_start_method(allow_none=True) == "forkserver":
+        forkserver.ensure_running()
