@@ -69,9 +69,7 @@ def reference(
             x_df[name] = full[:, length:].ravel()
     levels = sorted({abs(2 * q - 1) * 100 for q in quantiles} - {0.0})
     models = [cls(season_length=season_length) for cls in MEMBERS[model]]
-    out = StatsForecast(models=models, freq=freq, n_jobs=1).forecast(
-        df=df, h=horizon, X_df=x_df, level=levels or None
-    )
+    out = StatsForecast(models=models, freq=freq, n_jobs=1).forecast(df=df, h=horizon, X_df=x_df, level=levels or None)
     names = [type(m).__name__ for m in models]
 
     def column(suffix: str, uid: str) -> np.ndarray:
