@@ -86,6 +86,10 @@ def forecast_batch(model: StatsModel, batch: Batch, horizon: int, quantiles: lis
 
     mean = combined("")
     bands = {quantile_key(q): combined(column_suffix(q)) for q in quantiles}
+    finite = np.all([np.isfinite(values).all(axis=1) for values in (mean, *bands.values())], axis=0)
+    if not finite.all():
+        bad = batch.members[int(np.argmin(finite))].id
+        raise TollamaError(f"series '{bad}': {', '.join(model.members)} gave a non-finite forecast")
     return [
         RunnerSeriesForecast(
             id=member.id,
