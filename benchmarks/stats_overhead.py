@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_costs, base_costs, failures = [], [], []
     with (
         tempfile.TemporaryDirectory(prefix="tollama-stats-bench-") as home,
-        DaemonProcess(Path(home) / "home") as daemon,
+        DaemonProcess(Path(home) / "home", env={"TOLLAMA_FORECAST_TIMEOUT_SECONDS": "3600"}) as daemon,
         httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False) as http,
     ):
         http.post("/api/pull", json={"model": "auto-ets", "stream": False}).raise_for_status()
