@@ -51,6 +51,8 @@ def test_store_writes_atomically_and_deletes(tmp_path):
     assert not store.is_installed("mock") and store.list() == []
     with pytest.raises(ModelNotFound, match="tollama pull mock"):
         store.get("mock")
+    with pytest.raises(ModelNotFound, match="not in the registry"):
+        store.get("no-such-model")
 
 
 def test_corrupt_manifest_is_a_clear_error_naming_the_file(tmp_path):

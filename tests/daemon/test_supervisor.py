@@ -11,7 +11,7 @@ import pytest
 from tollama.core.config import Paths
 from tollama.core.errors import ForecastTimeout, RunnerUnavailable
 from tollama.core.registry import get_spec
-from tollama.core.schemas import ModelManifest
+from tollama.core.schemas import ModelManifest, ResolvedSnapshot
 from tollama.daemon.spawn import make_spawn
 from tollama.daemon.supervisor import Supervisor
 
@@ -53,6 +53,22 @@ def test_model_loads_once_and_stays_loaded(tmp_path):
     assert first["forecasts"][0]["mean"] == [4.0, 4.0]
     assert load1 > 0 and load2 == 0
     assert [m.name for m in loaded] == ["mock"] and loaded[0].expires_at is not None
+
+
+def test_a_model_pulled_again_is_loaded_again_from_its_new_snapshot(tmp_path):
+    repulled = MOCK.model_copy(update={"resolved": ResolvedSnapshot(commit_sha="b" * 40, snapshot_path="/snap/b")})
+
+    async def scenario(sup):
+        loads = []
+        for manifest in (MOCK, MOCK, repulled, repulled):
+            async with sup.lease(manifest, None) as lease:
+                await lease.forecast(REQUEST)
+                loads.append(lease.load_duration > 0)
+        return loads, sup.loaded_models()
+
+    loads, loaded = _run(tmp_path, scenario)
+    assert loads == [True, False, True, False]
+    assert [m.name for m in loaded] == ["mock"]
 
 
 def test_keep_alive_zero_unloads_now_and_negative_never_expires(tmp_path):

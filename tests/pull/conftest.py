@@ -9,23 +9,7 @@ import pytest
 
 from tollama.testing.daemon import DaemonProcess
 from tollama.testing.hub import LocalHub
-
-# Variables of the developer's shell that would change what a pull does; the daemon gets them empty.
-NEUTRAL_ENV = {
-    name: ""
-    for name in (
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "HF_HUB_OFFLINE",
-        "TOLLAMA_OFFLINE",
-        "HF_TOKEN",
-        "TOLLAMA_HF_TOKEN",
-    )
-}
+from tollama.testing.pulls import NEUTRAL_ENV
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from tollama import __version__
-from tollama.daemon.runtimes.source import describe_source, direct_url, tollama_requirement
+from tollama.daemon.runtimes.builder import BuildPlan
+from tollama.daemon.runtimes.recipes import RECIPES
+from tollama.daemon.runtimes.source import describe_source, direct_url, extra_requirements, tollama_requirement
 
 
 def test_editable_checkout_is_installed_editable_with_the_extra() -> None:
@@ -30,3 +32,21 @@ def test_this_checkout_is_detected_as_editable() -> None:
     info = direct_url()
     assert info is not None and info["dir_info"]["editable"]
     assert tollama_requirement(None)[0] == "-e"
+
+
+def test_an_editable_checkouts_extra_is_read_from_its_pyproject_as_it_is_now(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "tollama"\n[project.optional-dependencies]\nrunner_toto = ["toto==2", "a==1"]\n'
+    )
+    info = {"url": tmp_path.as_uri(), "dir_info": {"editable": True}}
+    assert extra_requirements("runner_toto", info) == ["a==1", "toto==2"]
+    assert extra_requirements(None, info) == []
+
+
+def test_a_changed_extra_pin_changes_what_the_marker_compares() -> None:
+    recipe = RECIPES["toto"]
+    args = tollama_requirement("runner_toto", {})
+    before = BuildPlan(recipe, args, ["timecopilot-toto==0.1.7"])
+    after = BuildPlan(recipe, args, ["timecopilot-toto==0.1.8"])
+    assert before.requirements_hash != after.requirements_hash
+    assert after.mismatch(before.marker(source="s", installer="uv", packages={}, size_bytes=0)) == "its recipe changed"

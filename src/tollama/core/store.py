@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from tollama.core.errors import ModelNotFound, TollamaError
 from tollama.core.files import atomic_write_text
-from tollama.core.registry import check_model_name
+from tollama.core.registry import check_model_name, get_spec
 from tollama.core.schemas import ModelManifest
 
 MANIFEST_NAME = "manifest.json"
@@ -34,6 +34,7 @@ class ModelStore:
     def get(self, name: str) -> ModelManifest:
         path = self.manifest_path(name)
         if not path.is_file():
+            get_spec(name)  # a name no registry knows gets its own message: pulling it would fail too
             raise ModelNotFound(f"model '{name}' is not installed; run `tollama pull {name}`")
         return self._read(path)
 

@@ -36,6 +36,7 @@ class LoadedModel:
     runner: RunnerProcess
     loaded_at: datetime
     keep_alive: float
+    snapshot: str | None = None  # what was loaded; a new pull of the model loads again
     ref_count: int = 0
     expires_at: datetime | None = None
     last_used: float = field(default_factory=time.monotonic)
@@ -220,7 +221,8 @@ class Supervisor:
         async with lock:
             loaded = self._loaded.get(manifest.name)
             load_ns = 0
-            if loaded is None or not loaded.is_usable or not self._is_current(loaded.runner):
+            stale = loaded is not None and loaded.snapshot != _snapshot_of(manifest)
+            if loaded is None or stale or not loaded.is_usable or not self._is_current(loaded.runner):
                 async with self._room_for(manifest.name):
                     loaded, load_ns = await self._load(manifest, keep_alive)
             loaded.ref_count += 1
@@ -233,7 +235,9 @@ class Supervisor:
 
     async def _load(self, manifest: ModelManifest, keep_alive: float) -> tuple[LoadedModel, int]:
         runner = await self._runner(manifest.family)
-        loaded = LoadedModel(manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive)
+        loaded = LoadedModel(
+            manifest.name, manifest.family, runner, datetime.now(UTC), keep_alive, snapshot=_snapshot_of(manifest)
+        )
         try:
             result = await self.call(loaded, "load", {"model": manifest.model_dump(mode="json")})
         except RunnerUnavailable as exc:
@@ -301,3 +305,9 @@ class Supervisor:
                 if loaded.timer:
                     loaded.timer.cancel()
                 del self._loaded[name]
+
+
+def _snapshot_of(manifest: ModelManifest) -> str | None:
+    """Which files a manifest loads: a pull that resolved another commit changes it."""
+    resolved = manifest.resolved
+    return f"{resolved.commit_sha}@{resolved.snapshot_path}" if resolved.snapshot_path else None

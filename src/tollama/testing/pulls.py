@@ -13,6 +13,23 @@ import orjson
 from tollama.core.registry import get_spec
 from tollama.testing.hub import FileSource, LocalHub
 
+# Variables of the developer's shell that would change what a pull does; the daemon gets them empty.
+NEUTRAL_ENV = {
+    name: ""
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "HF_HUB_OFFLINE",
+        "TOLLAMA_OFFLINE",
+        "HF_TOKEN",
+        "TOLLAMA_HF_TOKEN",
+    )
+}
+
 
 def publish_model(
     hub: LocalHub, name: str, files: Mapping[str, FileSource] | Path | None = None, **options: Any

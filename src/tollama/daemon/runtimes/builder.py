@@ -14,7 +14,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +44,7 @@ class BuildPlan:
 
     recipe: Recipe
     tollama_args: list[str]
+    extra_requirements: list[str] = field(default_factory=list)
 
     @property
     def family(self) -> str:
@@ -51,7 +52,7 @@ class BuildPlan:
 
     @property
     def requirements_hash(self) -> str:
-        return requirements_hash(self.recipe, self.tollama_args)
+        return requirements_hash(self.recipe, self.tollama_args, self.extra_requirements)
 
     def marker(self, **built: object) -> RuntimeMarker:
         return RuntimeMarker(

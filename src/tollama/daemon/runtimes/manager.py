@@ -27,7 +27,7 @@ from tollama.core.schemas import RuntimeInfo
 from tollama.daemon.runtimes.builder import BuildPlan, build_runtime
 from tollama.daemon.runtimes.installer import choose_installer
 from tollama.daemon.runtimes.recipes import RECIPES, Recipe, with_extra_steps
-from tollama.daemon.runtimes.source import tollama_requirement
+from tollama.daemon.runtimes.source import extra_requirements, tollama_requirement
 from tollama.daemon.runtimes.store import RuntimeMarker, RuntimeStore
 from tollama.daemon.settings import DaemonSettings
 
@@ -127,7 +127,7 @@ class RuntimeManager:
 
     def plan(self, family: str) -> BuildPlan:
         recipe = self._recipe(family)
-        return BuildPlan(recipe, tollama_requirement(recipe.extra))
+        return BuildPlan(recipe, tollama_requirement(recipe.extra), extra_requirements(recipe.extra))
 
     # --- building ---------------------------------------------------------------------------
 

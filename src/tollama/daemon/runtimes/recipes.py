@@ -73,7 +73,18 @@ def _heavy(family: str, *family_steps: Step) -> Recipe:
 # dependencies, then the ones it really needs (see the shared model-libraries notes).
 _GRANITE_STEPS = (
     step("--no-deps", "granite-tsfm==0.3.11"),
-    step("datasets", "deprecated", "scikit-learn<1.8", "urllib3>=1.26.19", "filelock>=3.20.3", "einops>=0.7"),
+    step(
+        "transformers>=4.57.6",
+        "pandas>=2.3.3",
+        "numpy<3",
+        "datasets",
+        "deprecated",
+        "scikit-learn<1.8",
+        "urllib3>=1.26.19",
+        "filelock>=3.20.3",
+        "einops>=0.7",
+        label="granite-tsfm's dependencies",
+    ),
 )
 
 RECIPES: dict[str, Recipe] = {
@@ -105,7 +116,9 @@ def render(recipe: Recipe, tollama_args: list[str]) -> list[list[str]]:
     return [[part for arg in s.args for part in (tollama_args if arg == TOLLAMA else [arg])] for s in recipe.all_steps]
 
 
-def requirements_hash(recipe: Recipe, tollama_args: list[str]) -> str:
-    """What the marker compares: any change to steps, pins or source rebuilds the runtime."""
-    payload = {"steps": render(recipe, tollama_args), "pins": list(recipe.pins)}
+def requirements_hash(recipe: Recipe, tollama_args: list[str], extra_requirements: list[str] | None = None) -> str:
+    """What the marker compares: any change to steps, pins, source or the extra's pins rebuilds."""
+    payload: dict[str, object] = {"steps": render(recipe, tollama_args), "pins": list(recipe.pins)}
+    if extra_requirements:
+        payload["extra"] = extra_requirements
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

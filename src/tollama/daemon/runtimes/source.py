@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tollama import __version__
@@ -44,6 +46,31 @@ def tollama_requirement(extra: str | None, info: dict | None = None) -> list[str
         commit = vcs.get("commit_id") or vcs.get("requested_revision")
         url = f"{vcs['vcs']}+{url}" + (f"@{commit}" if commit else "")
     return [f"{DISTRIBUTION}{suffix} @ {url}"]
+
+
+def extra_requirements(extra: str | None, info: dict | None = None) -> list[str]:
+    """What tollama's ``extra`` installs, as the runtime will see it (part of the runtime's marker).
+
+    An editable checkout's ``pyproject.toml`` is read as it is now: the daemon's own metadata was
+    written when it was installed and misses a pin changed since. Otherwise the installed
+    distribution's metadata says it.
+    """
+    if not extra:
+        return []
+    info = direct_url() if info is None else info
+    if (info or {}).get("dir_info", {}).get("editable"):
+        pyproject = Path(local_path(str(info["url"]))) / "pyproject.toml"  # type: ignore[index]
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+            return sorted(project.get("optional-dependencies", {}).get(extra, []))
+        except (OSError, tomllib.TOMLDecodeError):
+            pass
+    try:
+        requires = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    marker = f'extra == "{extra}"'
+    return sorted(r.split(";")[0].strip() for r in requires if marker in r.replace("'", '"'))
 
 
 def describe_source(info: dict | None = None) -> str:

@@ -1,0 +1,1 @@
+"""The torch family: Chronos-2, Chronos-Bolt (``chronos-forecasting``) and Granite TTM (``granite-tsfm``)."""

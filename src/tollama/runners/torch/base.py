@@ -1,0 +1,68 @@
+"""What every torch-family model shares: a snapshot, a lock, and the device/dtype it is loaded on.
+
+``options.device`` and ``options.dtype`` arrive with each forecast, so a model is (re)loaded
+through its library's own ``from_pretrained`` when a request asks for another placement: the
+library then applies its own dtype rules (modules kept in float32, input casting). The lock
+serialises forecasts of one model, because a reload must never happen under a running forecast.
+"""
+
+from __future__ import annotations
+
+import abc
+import gc
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tollama.core.schemas import ForecastRequest, RunnerForecast, SeriesInput
+
+
+class TorchModel(abc.ABC):
+    """One loaded model of the torch family."""
+
+    def __init__(self, name: str, snapshot: Path) -> None:
+        self.name = name
+        self.snapshot = snapshot
+        self.lock = threading.Lock()
+        self.placement: tuple[str, torch.dtype] | None = None
+        self.net: Any = None
+
+    def place(self, device: str, dtype: torch.dtype) -> None:
+        """Have the model loaded on ``device`` in ``dtype`` (reload only when that changes)."""
+        if self.placement == (device, dtype):
+            return
+        self.release()
+        self.net = self.load(device, dtype)
+        self.placement = (device, dtype)
+
+    def release(self) -> None:
+        self.net = None
+        self.placement = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    @abc.abstractmethod
+    def load(self, device: str, dtype: torch.dtype) -> Any:
+        """The library's object for this snapshot (absolute path, offline)."""
+
+    @abc.abstractmethod
+    def forecast(self, request: ForecastRequest, batch_size: int) -> RunnerForecast:
+        """Forecast every series of ``request``, at most ``batch_size`` series per library call."""
+
+
+def target_array(series: SeriesInput) -> np.ndarray:
+    """The target as float32 with ``null`` as NaN (how these libraries mark missing values)."""
+    return np.array([np.nan if v is None else v for v in series.target], dtype=np.float32)
+
+
+def context_warning(model: str, request: ForecastRequest, context_length: int) -> list[str]:
+    """One warning naming the series whose history is longer than the model reads."""
+    long = [s.id for s in request.series if len(s.target) > context_length]
+    if not long:
+        return []
+    shown = ", ".join(f"'{i}'" for i in long[:5]) + (f" and {len(long) - 5} more" if len(long) > 5 else "")
+    return [f"{model} reads at most the last {context_length} values; older history of series {shown} was ignored"]
