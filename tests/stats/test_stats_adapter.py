@@ -10,7 +10,6 @@ from tollama.core.errors import InvalidRequest, ModelNotFound
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ForecastParameters, ForecastRequest, ModelManifest
 from tollama.runners.stats.adapter import StatsAdapter
-from tollama.runners.stats.batch import fill_gaps
 from tollama.runners.stats.models import column_suffix, interval_level
 from tollama.runners.stats.season import season_length_for, season_override
 
@@ -61,14 +60,6 @@ def test_season_length_override_validation():
             season_override(ForecastParameters.model_validate({"stats": {"season_length": bad}}))
     with pytest.raises(InvalidRequest, match="must be an object"):
         season_override(ForecastParameters.model_validate({"stats": 7}))
-
-
-def test_fill_gaps_interpolates_inside_and_holds_the_edges():
-    values, missing = fill_gaps([None, 2.0, None, None, 5.0, None])
-    assert missing == 4
-    assert values.tolist() == [2.0, 2.0, 3.0, 4.0, 5.0, 5.0]
-    untouched, none = fill_gaps([1.0, 2.0])
-    assert none == 0 and untouched.tolist() == [1.0, 2.0]
 
 
 def test_unknown_and_unloaded_models_are_refused():

@@ -96,10 +96,8 @@ def test_gaps_are_filled_by_interpolation_with_one_warning_per_series(client):
             series["target"][index] = None
     response = forecast(client, body)
     assert response["warnings"] == [
-        "series 's0': 5 missing target value(s) filled by linear interpolation "
-        "(the nearest observed value before the first and after the last observation)",
-        "series 's1': 1 missing target value(s) filled by linear interpolation "
-        "(the nearest observed value before the first and after the last observation)",
+        "series 's0': 5 missing target values were filled by linear interpolation",
+        "series 's1': 1 missing target values were filled by linear interpolation",
     ]
     filled = values.copy()
     filled[0, [0, 1]] = values[0, 2]

@@ -79,7 +79,7 @@ def test_run_from_a_clean_home_starts_a_daemon_and_pulls_the_model(tmp_path: Pat
         response = json.loads(daily.stdout)
         assert response["model"] == "seasonal-naive"
         assert [f["id"] for f in response["forecasts"]] == ["museum", "park"]
-        assert any("series 'park': 3 missing target value(s)" in w for w in response["warnings"])
+        assert any("series 'park': 3 missing target values were filled" in w for w in response["warnings"])
     finally:
         _stop_autostarted_daemon(home)
     with pytest.raises(httpx.TransportError):

@@ -1,5 +1,8 @@
 """A request's series as statsforecast input: gaps filled, season lengths chosen, grouped.
 
+Gaps are filled as in the other dense-input families (``runners.series_context``): linear
+interpolation, and the nearest observed value before the first and after the last observation.
+
 statsforecast fits one season length (and one set of exogenous columns) per call, so series
 are grouped by both; a request whose series share a frequency is one group and one call.
 Time is an integer index (0, 1, ... per series; ``freq=1``): these models read only the order
@@ -15,6 +18,7 @@ import pandas as pd
 
 from tollama.core.errors import InvalidRequest
 from tollama.core.schemas import ForecastRequest, SeriesInput
+from tollama.runners.series_context import context_values
 from tollama.runners.stats.season import season_length_for
 
 MIN_SEASONS = 2  # fewer full cycles than this cannot show a seasonal pattern
@@ -60,21 +64,6 @@ class Batch:
         return pd.DataFrame(history), pd.DataFrame(future)
 
 
-def fill_gaps(target: list[float | None]) -> tuple[np.ndarray, int]:
-    """Linear interpolation between observed neighbours; the nearest observed value at the edges.
-
-    Returns the filled values and how many were missing. ``np.interp`` holds the first and last
-    observed values constant beyond them, which is the edge fill.
-    """
-    values = np.asarray(target, dtype=float)  # None -> nan
-    missing = np.isnan(values)
-    count = int(missing.sum())
-    if count:
-        index = np.arange(len(values))
-        values[missing] = np.interp(index[missing], index[~missing], values[~missing])
-    return values, count
-
-
 def exogenous_names(series: SeriesInput) -> tuple[str, ...]:
     """Numeric known-future covariates, the only ones a regression on the future can use."""
     # the schema already made past and future values of one covariate the same kind
@@ -92,13 +81,9 @@ def plan_batches(
     batches: dict[tuple[int, tuple[str, ...]], Batch] = {}
     warnings: list[str] = []
     for series in request.series:
-        values, missing = fill_gaps(series.target)
+        values, filled = context_values(series, None)  # gaps filled as every family does; no context cap
+        warnings.extend(filled)
         n = len(values)
-        if missing:
-            warnings.append(
-                f"series '{series.id}': {missing} missing target value(s) filled by linear interpolation "
-                "(the nearest observed value before the first and after the last observation)"
-            )
         if n < min_length:
             raise InvalidRequest(
                 f"series '{series.id}': target has {n} values but model '{model}' needs at least {min_length}; "
