@@ -1,0 +1,1 @@
+"""The stats family: classical models (ETS, ARIMA, Theta, seasonal naive) through statsforecast."""
