@@ -115,6 +115,13 @@ class FamilyRig:
         """Serve ``checkpoint`` (default: a tiny one) as the model's repo at its registry revision."""
         return publish_model(self.hub, model, checkpoint or self.build_checkpoint(model))
 
+    def install(self, model: str, checkpoint: Path | None = None, **pull_body: Any) -> None:
+        """Publish ``checkpoint`` (default: a tiny one) and pull it; the pull must succeed."""
+        self.publish(model, checkpoint)
+        events = self.pull(model, **pull_body)
+        if events[-1].get("status") != "success":
+            raise AssertionError(f"pulling {model} failed: {events[-3:]}")
+
     # --- what a user does -------------------------------------------------------------------
 
     def pull(self, model: str, **body: Any) -> list[dict[str, Any]]:
