@@ -80,6 +80,20 @@ def merge(requests: list[ForecastRequest]) -> tuple[ForecastRequest, dict[str, t
     return requests[0].model_copy(update={"series": series}), origin
 
 
+def by_request(ids: list[str]) -> list[list[str]]:
+    """Series ids of one ``forecast`` call grouped by the request they came from, first seen first.
+
+    For an adapter whose warnings name series: one warning per group keeps each request's
+    warning whole (its own count, its own "and N more") after ``split``. Ids of an unmerged
+    call form one group.
+    """
+    groups: dict[str, list[str]] = {}
+    for series_id in ids:
+        token = _TOKEN.fullmatch(series_id)
+        groups.setdefault(token.group(1) if token else "", []).append(series_id)
+    return list(groups.values())
+
+
 def split(result: RunnerForecast, count: int, origin: dict[str, tuple[int, str]]) -> list[RunnerForecast]:
     """Each request's own series (ids restored) and the warnings that concern it."""
     forecasts: list[list[RunnerSeriesForecast]] = [[] for _ in range(count)]
