@@ -1,6 +1,7 @@
 """Throughput of many concurrent clients against the same requests sent one after another.
 
     python benchmarks/concurrency.py                              # mock, 16 clients, batching on vs off
+    python benchmarks/concurrency.py --model chronos-bolt-small                # real-size random checkpoint
     python benchmarks/concurrency.py --model chronos-bolt-small --base-url http://127.0.0.1:11435
 
 Every request forecasts one series (``--context`` points, ``--horizon`` steps, 3 quantiles);
@@ -13,7 +14,9 @@ answer (``--atol``). Figures, each beside its baseline and ratio:
   concurrency gives without merging, so the difference is what batching gives.
 
 Target: concurrent with batching at least ``--min-ratio`` (4) times sequential. Without
-``--base-url`` it starts its own daemons (temporary homes) and pulls ``--model`` into them;
+``--base-url`` it starts its own daemons (temporary homes) and pulls ``--model`` into them
+(any model but ``mock``: through ``harness.family_rig``, from a random-initialised checkpoint at
+the model's published size, built once with the family's runtime; ``--workdir`` keeps it);
 ``mock`` then computes ``--mock-compute-seconds`` per call, calls taking turns like a model on
 one device, so only merging can raise throughput. Exits 1 when the target is missed or an
 answer differs.
@@ -24,13 +27,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import orjson
-from harness import LeanClient, Report, own_daemon
+from harness import LeanClient, Report, family_rig, own_daemon
 
 
 def bodies(model: str, count: int, context: int, horizon: int, options: dict) -> list[bytes]:
@@ -94,13 +99,18 @@ def largest_difference(left: list[dict], right: list[dict]) -> float:
 
 
 @contextlib.contextmanager
-def daemon_url(model: str, base_url: str | None, batching: bool) -> Iterator[str]:
+def daemon_url(model: str, base_url: str | None, batching: bool, workdir: Path) -> Iterator[str]:
+    """``--base-url``, or a daemon of our own: ``mock`` pulled, any other model from a real-size checkpoint."""
     if base_url:
         yield base_url.rstrip("/")
         return
     env = {} if batching else {"TOLLAMA_BATCH_MAX_SERIES": "0"}
-    with own_daemon(model, env) as daemon:
-        yield daemon.base_url
+    if model == "mock":
+        with own_daemon(model, env) as daemon:
+            yield daemon.base_url
+        return
+    with family_rig(model, workdir, env) as (rig, _):
+        yield rig.daemon.base_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,20 +123,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, default=24)
     parser.add_argument("--mock-compute-seconds", type=float, default=0.05)
     parser.add_argument("--min-ratio", type=float, default=4.0)
-    parser.add_argument("--atol", type=float, default=1e-6, help="largest allowed answer difference")
+    parser.add_argument(
+        "--atol", type=float, help="largest allowed answer difference (default: 0 for mock, 1e-3 for float32 models)"
+    )
+    parser.add_argument("--workdir", type=Path, help="keep a real-size checkpoint here between runs (not mock)")
     args = parser.parse_args(argv)
+    if args.atol is None:
+        args.atol = 0.0 if args.model == "mock" else 1e-3  # another batch shape rounds float32 differently
+    with tempfile.TemporaryDirectory(prefix="tollama-concurrency-") as scratch:
+        return measure(args, argv, args.workdir or Path(scratch))
+
+
+def measure(args: argparse.Namespace, argv: list[str] | None, workdir: Path) -> int:
     report = Report()
     report.header("python benchmarks/concurrency.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     options = {"compute_seconds": args.mock_compute_seconds} if args.model == "mock" else {}
     requests = bodies(args.model, args.requests, args.context, args.horizon, options)
 
-    with daemon_url(args.model, args.base_url, batching=True) as url:
+    with daemon_url(args.model, args.base_url, True, workdir) as url:
         send_all(url, requests[: args.clients], args.clients)  # load the model, warm connections
         sequential, alone = send_all(url, requests, 1)
         concurrent, together = send_all(url, requests, args.clients)
     off = None
     if not args.base_url:
-        with daemon_url(args.model, None, batching=False) as url:
+        with daemon_url(args.model, None, False, workdir) as url:
             send_all(url, requests[: args.clients], args.clients)
             off, _ = send_all(url, requests, args.clients)
 

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import httpx
 
+from tollama.core.registry import get_spec
 from tollama.testing.daemon import DaemonProcess
+from tollama.testing.families import FamilyRig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +65,34 @@ def own_daemon(model: str, env: dict[str, str] | None = None) -> Iterator[Daemon
                 "pass --base-url of a daemon that has it installed"
             )
         yield daemon
+
+
+def real_checkpoint(rig: FamilyRig, model: str, workdir: Path) -> Path:
+    """``model`` at its published architecture size, random weights, in ``workdir`` (built once)."""
+    out = workdir / f"{model}-real"
+    if not (out / "config.json").exists():
+        print(f"# building a real-size random {model} checkpoint in {out}", flush=True)
+        rig.run_python("-m", "tollama.testing.checkpoints", "build", model, "--size", "real", "--out", str(out))
+    return out
+
+
+@contextlib.contextmanager
+def family_rig(model: str, workdir: Path, env: dict[str, str] | None = None) -> Iterator[tuple[FamilyRig, Path]]:
+    """A daemon (``FamilyRig``) serving ``model`` from a real-size random checkpoint; and that checkpoint.
+
+    The family's runtime is built on first use (``.tollama-test/runtimes``) and the checkpoint is
+    kept in ``workdir``, so a second rig there (batching off, ...) reuses both.
+    """
+    family = get_spec(model).family
+    env = {"TOLLAMA_FORECAST_TIMEOUT_SECONDS": "3600", **(env or {})}
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rig-", dir=workdir) as rigdir, FamilyRig(family, Path(rigdir), env) as rig:
+        checkpoint = real_checkpoint(rig, model, workdir)
+        rig.publish(model, checkpoint)
+        events = rig.pull(model)
+        if events[-1].get("status") != "success":
+            raise SystemExit(f"pulling {model} from the local hub failed: {events[-1]}")
+        yield rig, checkpoint
 
 
 def median_ms(seconds: list[float]) -> float:

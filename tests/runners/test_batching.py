@@ -233,3 +233,42 @@ def test_a_request_the_adapter_keeps_alone_is_never_merged():
     adapter.release.set()
     outcomes.wait(2)
     assert adapter.calls == [1, 1]
+
+
+class PatientBatcher(Batcher):
+    """Waits as long as the test needs after its first merged call (the real wait is a share of the call)."""
+
+    waits = 0
+
+    def regather_seconds(self, call_seconds: float) -> float:
+        self.waits += 1
+        return WAIT_SECONDS if self.waits == 1 else 0.0
+
+
+class EnqueuingMock(GatedMock):
+    """On its second call (the merged one) a request comes in, as a client's would during a call."""
+
+    batcher: Batcher
+
+    def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
+        if len(self.calls) == 1:
+            self.batcher.submit("during", "mock", _request([5.0]))  # the group is running: queued only
+        return super().forecast(model, request)
+
+
+def test_after_a_merged_call_the_next_call_waits_for_as_many_series_before_running():
+    adapter = EnqueuingMock()
+    outcomes = Outcomes()
+    batcher = adapter.batcher = PatientBatcher(_loaded(adapter), outcomes.replies(), BatchSettings())
+    leader = threading.Thread(target=batcher.submit, args=("first", "mock", _request([0.0])))
+    leader.start()
+    assert adapter.entered.wait(WAIT_SECONDS)
+    batcher.submit("a", "mock", _request([1.0]))
+    batcher.submit("b", "mock", _request([2.0]))
+    adapter.release.set()
+    outcomes.wait(3)  # first alone, then a+b merged; "during" came in meanwhile and waits for company
+    batcher.submit("after", "mock", _request([3.0]))
+    outcomes.wait(5)
+    leader.join(WAIT_SECONDS)
+    assert adapter.calls == [1, 2, 2]
+    assert outcomes.results["during"] == _unbatched(_request([5.0]))

@@ -4,6 +4,16 @@ Which library serves a snapshot is read from its ``config.json`` (a Chronos conf
 ``chronos_config``; TTM's ``model_type`` is ``tinytimemixer``), so the registry needs no extra
 field. Models load on the CPU in float32 and move when a request's options ask for another
 device or dtype (see ``base.py``).
+
+Every model here forecasts each series on its own, so the adapter is ``batchable`` and keeps
+the default ``can_merge`` (all requests merge): the runner loop merges concurrent requests with
+equal horizon, quantiles and options into one ``forecast`` call. Chronos-Bolt and TTM scale
+and encode each series alone. Chronos-2 is called without ``cross_learning``: each input gets
+its own group id, and its group attention never reaches another input (a series' covariates
+are in its own group); should a request ever turn cross-learning on, ``can_merge`` must keep it
+alone. Merged answers equal unmerged ones up to the float rounding of another batch shape, as a
+multi-series request's already do. Warnings naming series are written once per originating
+request (``base.series_warnings``), so each survives the split whole.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ def model_class(snapshot: Path) -> type[TorchModel]:
 
 class TorchAdapter(FamilyAdapter):
     family = "torch"
+    batchable = True
 
     def __init__(self) -> None:
         self.threads = configure_threads()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import gc
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from tollama.core.schemas import ForecastRequest, RunnerForecast, SeriesInput
+from tollama.runners.batching import by_request
 
 
 class TorchModel(abc.ABC):
@@ -59,10 +61,27 @@ def target_array(series: SeriesInput) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in series.target], dtype=np.float32)
 
 
+def named(ids: list[str], shown: int = 5) -> str:
+    """``'a', 'b' and 3 more``: a warning names a few series, not thousands."""
+    text = ", ".join(f"'{i}'" for i in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def series_warnings(ids: list[str], message: Callable[[str], str]) -> list[str]:
+    """``message(named series)`` once per request the series came from (one for an unmerged call).
+
+    A merged call (``runners.batching``) holds several requests' series; a warning per request
+    keeps each request's names and count its own when the answer is split back.
+    """
+    return [message(named(group)) for group in by_request(ids)] if ids else []
+
+
 def context_warning(model: str, request: ForecastRequest, context_length: int) -> list[str]:
-    """One warning naming the series whose history is longer than the model reads."""
+    """A warning naming the series whose history is longer than the model reads."""
     long = [s.id for s in request.series if len(s.target) > context_length]
-    if not long:
-        return []
-    shown = ", ".join(f"'{i}'" for i in long[:5]) + (f" and {len(long) - 5} more" if len(long) > 5 else "")
-    return [f"{model} reads at most the last {context_length} values; older history of series {shown} was ignored"]
+    return series_warnings(
+        long,
+        lambda shown: (
+            f"{model} reads at most the last {context_length} values; older history of series {shown} was ignored"
+        ),
+    )

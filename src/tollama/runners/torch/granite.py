@@ -19,7 +19,7 @@ from tsfm_public.toolkit.time_series_preprocessor import DEFAULT_FREQUENCY_MAPPI
 
 from tollama.core.errors import InvalidRequest, RunnerUnavailable
 from tollama.core.schemas import ForecastRequest, RunnerForecast, RunnerSeriesForecast, SeriesInput
-from tollama.runners.torch.base import TorchModel, context_warning, target_array
+from tollama.runners.torch.base import TorchModel, context_warning, series_warnings, target_array
 from tollama.runners.torch_options import batches
 
 
@@ -43,11 +43,13 @@ class GraniteModel(TorchModel):
             raise InvalidRequest(f"horizon {request.horizon} is above model '{self.name}' prediction length {length}")
         warnings = context_warning(self.name, request, context)
         short = [s.id for s in request.series if len(s.target) < context]
-        if short:
-            warnings.append(
-                f"{self.name} reads {context} values; {len(short)} series were shorter and were left-padded "
-                "with values marked unobserved"
-            )
+        warnings += series_warnings(
+            short,
+            lambda shown: (
+                f"{self.name} reads {context} values; series {shown} were shorter and were "
+                "left-padded with values marked unobserved"
+            ),
+        )
         out: list[RunnerSeriesForecast] = []
         for chunk in batches(request.series, batch_size):
             means = self._predict(chunk, context)[:, : request.horizon]
