@@ -128,7 +128,7 @@ class TimesFMAdapter(FamilyAdapter):
         return RunnerForecast(forecasts=forecasts, warnings=warnings)
 
 
-def _config(context: int, max_horizon: int, batch: int, backcast: bool) -> Any:
+def forecast_config(context: int, max_horizon: int, batch: int, backcast: bool) -> Any:
     """The forecast settings TimesFM 2.5's model card recommends, at this call's sizes."""
     return timesfm.ForecastConfig(
         max_context=context,
@@ -150,7 +150,7 @@ def _context(lengths: list[int], cap: int) -> int:
 def _forecast(model: Any, chunk: list[SeriesInput], horizon: int, max_horizon: int, cap: int) -> dict[str, np.ndarray]:
     """``forecast`` on one batch; ``null`` becomes NaN, which the library strips or interpolates."""
     inputs = [np.array([math.nan if v is None else v for v in s.target], dtype=float) for s in chunk]
-    model.compile(_config(_context([len(x) for x in inputs], cap), max_horizon, len(chunk), backcast=False))
+    model.compile(forecast_config(_context([len(x) for x in inputs], cap), max_horizon, len(chunk), backcast=False))
     with torch.inference_mode():
         _, quantiles = model.forecast(horizon=horizon, inputs=list(inputs))  # it pads the list it gets
     return {s.id: quantiles[i] for i, s in enumerate(chunk)}
@@ -162,7 +162,7 @@ def _forecast_xreg(
     """One ``forecast_with_covariates`` call: one ridge fit; the model itself runs ``size`` series at a time."""
     names = sorted(group[0].covariates)
     batch = min(size, len(group))
-    model.compile(_config(_context([len(p.target) for p in group], cap), max_horizon, batch, backcast=True))
+    model.compile(forecast_config(_context([len(p.target) for p in group], cap), max_horizon, batch, backcast=True))
     with torch.inference_mode():
         _, quantiles = model.forecast_with_covariates(
             inputs=[p.target for p in group],

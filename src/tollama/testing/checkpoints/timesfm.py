@@ -44,6 +44,7 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
     import torch
     from timesfm.timesfm_2p5.timesfm_2p5_base import linear_interpolation, strip_leading_nans
 
+    from tollama.runners.timesfm.adapter import forecast_config
     from tollama.runners.timesfm.architecture import load
 
     torch.set_num_threads(1)
@@ -57,7 +58,7 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
         if series.get("future_covariates"):
             groups.setdefault(tuple(sorted(series["future_covariates"])), []).append(series)
             continue
-        tfm.compile(_config(context, max_horizon, 1, backcast=False))
+        tfm.compile(forecast_config(context, max_horizon, 1, backcast=False))
         _, quants = tfm.forecast(horizon=horizon, inputs=[_target(series)])
         heads[series["id"]] = quants[0]
     knobs = (request.get("parameters") or {}).get("timesfm") or {}
@@ -71,7 +72,7 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
             for n in names:
                 past = series["past_covariates"][n][lead:]
                 covariates[n].append(np.array([*past[len(past) - len(kept) :], *series["future_covariates"][n]]))
-        tfm.compile(_config(context, max_horizon, len(members), backcast=True))
+        tfm.compile(forecast_config(context, max_horizon, len(members), backcast=True))
         _, quants = tfm.forecast_with_covariates(
             inputs=inputs,
             dynamic_numerical_covariates=covariates,
@@ -93,20 +94,3 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
 
 def _target(series: dict[str, Any]) -> np.ndarray:
     return np.array([math.nan if v is None else v for v in series["target"]], dtype=float)
-
-
-def _config(context: int, max_horizon: int, batch: int, backcast: bool) -> Any:
-    """The settings TimesFM 2.5's model card recommends (what the runner documents it uses)."""
-    import timesfm
-
-    return timesfm.ForecastConfig(
-        max_context=context,
-        max_horizon=max_horizon,
-        normalize_inputs=True,
-        use_continuous_quantile_head=True,
-        force_flip_invariance=True,
-        infer_is_positive=True,
-        fix_quantile_crossing=True,
-        return_backcast=backcast,
-        per_core_batch_size=batch,
-    )
