@@ -136,6 +136,11 @@ class Report:
                 self.missed.append(f"{name}: {value:.3f} {unit}, target {target}")
         print(text, flush=True)
 
+    def at_most(self, name: str, value: float, unit: str, limit: float, limit_unit: str = "") -> None:
+        """A figure whose target is an upper bound (overheads, ratios, differences)."""
+        suffix = f" {limit_unit}" if limit_unit else ""
+        self.figure(name, value, unit, target=f"<= {limit:g}{suffix}", met=value <= limit)
+
     @property
     def exit_code(self) -> int:
         for line in self.missed:

@@ -159,17 +159,11 @@ def summarise(report: Report, args: argparse.Namespace, rounds: list[dict], libr
     ratio = statistics.median(r["daemon"] / r["library"] for r in rounds)
     name = f"{args.series}x{args.context} h{args.horizon}"
     report.figure(f"{args.model} {name}, daemon", daemon, "s", library, "library in-process, medians")
-    report.figure(
-        "daemon / in-process (median of rounds)",
-        ratio,
-        "x",
-        target=f"<= {args.max_ratio:g}",
-        met=ratio <= args.max_ratio,
-    )
+    report.at_most("daemon / in-process (median of rounds)", ratio, "x", args.max_ratio)
     extra = statistics.median(r["daemon"] - r["library"] for r in rounds)
     report.figure("daemon minus in-process (median)", extra, "s")
     worst = max(float(np.max(np.abs(r["means"] - library_means))) for r in rounds)
-    report.figure("largest difference of the means", worst, "", target=f"<= {args.atol:g}", met=worst <= args.atol)
+    report.at_most("largest difference of the means", worst, "", args.atol)
     return report.exit_code
 
 
