@@ -7,6 +7,7 @@ core schemas, calls these methods (possibly from several threads at once) and wr
 from __future__ import annotations
 
 import abc
+import importlib.metadata
 from typing import ClassVar
 
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast
@@ -24,10 +25,12 @@ class FamilyAdapter(abc.ABC):
     batchable: ClassVar[bool] = False
     # The family's own cap on series per merged call (memory); TOLLAMA_BATCH_MAX_SERIES also applies.
     max_batch_series: ClassVar[int | None] = None
+    # Distributions whose versions the ``hello`` handshake reports (``/api/info`` runners).
+    libraries: ClassVar[tuple[str, ...]] = ()
 
     def describe(self) -> dict[str, object]:
-        """Extra facts for the ``hello`` handshake (library versions, device)."""
-        return {}
+        """Extra facts for the ``hello`` handshake: library versions; families add device, threads."""
+        return {"libraries": installed_versions(self.libraries)} if self.libraries else {}
 
     def can_merge(self, model: str, request: ForecastRequest) -> bool:
         """Whether this request may share a call with others (asked only when ``batchable``).
@@ -48,3 +51,14 @@ class FamilyAdapter(abc.ABC):
     @abc.abstractmethod
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
         """Forecast every series of an already validated, capability-fitted request."""
+
+
+def installed_versions(distributions: tuple[str, ...]) -> dict[str, str | None]:
+    """Each distribution's installed version, None where it is missing."""
+    versions: dict[str, str | None] = {}
+    for name in distributions:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions

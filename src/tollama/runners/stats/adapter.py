@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import statsforecast
-
 from tollama.core.errors import ModelNotFound
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast, RunnerSeriesForecast
 from tollama.runners.adapter import FamilyAdapter
@@ -24,12 +22,10 @@ logger = logging.getLogger("tollama.runner.stats")
 
 class StatsAdapter(FamilyAdapter):
     family = "stats"
+    libraries = ("statsforecast",)
 
     def __init__(self) -> None:
         self._loaded: dict[str, ModelManifest] = {}
-
-    def describe(self) -> dict[str, object]:
-        return {"statsforecast": statsforecast.__version__}
 
     def load(self, manifest: ModelManifest) -> None:
         if manifest.name not in MODELS:

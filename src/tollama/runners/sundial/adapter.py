@@ -10,8 +10,6 @@ answer is reproducible and independent of the other series in the batch.
 
 from __future__ import annotations
 
-import importlib.metadata
-
 import numpy as np
 import torch
 import transformers
@@ -38,14 +36,14 @@ REVIN_EPSILON = 1e-5  # what SundialForPrediction.generate(revin=True) adds to t
 
 class SundialAdapter(FamilyAdapter):
     family = "sundial"
+    libraries = ("torch", "transformers", "sktime")
 
     def __init__(self) -> None:
         self._threads = configure_threads()
         self._models: Placements[SundialForPrediction] = Placements("sundial", _load)
 
     def describe(self) -> dict[str, object]:
-        versions = {name: importlib.metadata.version(name) for name in ("torch", "transformers", "sktime")}
-        return {"libraries": versions, "threads": self._threads}
+        return {**super().describe(), "threads": self._threads}
 
     def load(self, manifest: ModelManifest) -> None:
         self._models.load(manifest)

@@ -15,7 +15,6 @@ inner ones itself; XReg does not, so series sent to it get the same treatment he
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import math
 import os
@@ -65,6 +64,7 @@ class _Loaded:
 
 class TimesFMAdapter(FamilyAdapter):
     family = "timesfm"
+    libraries = ("torch", "timesfm")
 
     def __init__(self) -> None:
         self.threads = configure_threads()
@@ -72,11 +72,7 @@ class TimesFMAdapter(FamilyAdapter):
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
-        return {
-            "library": f"timesfm {importlib.metadata.version('timesfm')}",
-            "torch": torch.__version__,
-            "threads": self.threads,
-        }
+        return {**super().describe(), "threads": self.threads}
 
     def load(self, manifest: ModelManifest) -> None:
         snapshot = manifest.resolved.snapshot_path

@@ -18,7 +18,6 @@ request (``base.series_warnings``), so each survives the split whole.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 import threading
@@ -61,6 +60,7 @@ def model_class(snapshot: Path) -> type[TorchModel]:
 
 class TorchAdapter(FamilyAdapter):
     family = "torch"
+    libraries = LIBRARIES
     batchable = True
 
     def __init__(self) -> None:
@@ -69,13 +69,7 @@ class TorchAdapter(FamilyAdapter):
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
-        versions = {}
-        for name in LIBRARIES:
-            try:
-                versions[name] = importlib.metadata.version(name)
-            except importlib.metadata.PackageNotFoundError:
-                versions[name] = None
-        return {"libraries": versions, "threads": self.threads, "cuda": torch.cuda.is_available()}
+        return {**super().describe(), "threads": self.threads, "cuda": torch.cuda.is_available()}
 
     def load(self, manifest: ModelManifest) -> None:
         path = manifest.resolved.snapshot_path

@@ -10,7 +10,6 @@ series' answer never depends on the other series it was sent with.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 
 import numpy as np
@@ -38,14 +37,14 @@ NOT_A_WEIGHT = "rotary_emb.freqs"  # recomputed buffers the library skips on loa
 
 class TotoAdapter(FamilyAdapter):
     family = "toto"
+    libraries = ("torch", "timecopilot-toto")
 
     def __init__(self) -> None:
         self._threads = configure_threads()
         self._models: Placements[Toto] = Placements("toto", _load)
 
     def describe(self) -> dict[str, object]:
-        versions = {name: importlib.metadata.version(name) for name in ("torch", "timecopilot-toto")}
-        return {"libraries": versions, "threads": self._threads}
+        return {**super().describe(), "threads": self._threads}
 
     def load(self, manifest: ModelManifest) -> None:
         self._models.load(manifest)

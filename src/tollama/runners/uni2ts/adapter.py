@@ -17,7 +17,6 @@ Moirai 2.0 predicts the quantiles 0.1 … 0.9 and no mean: ``mean`` is the media
 from __future__ import annotations
 
 import copy
-import importlib.metadata
 import logging
 import math
 import os
@@ -45,6 +44,7 @@ DEFAULT_MAX_CONTEXT = 4096
 
 class MoiraiAdapter(FamilyAdapter):
     family = "uni2ts"
+    libraries = ("torch", "timecopilot-uni2ts")
 
     def __init__(self) -> None:
         self.threads = configure_threads()
@@ -53,11 +53,7 @@ class MoiraiAdapter(FamilyAdapter):
         self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
-        return {
-            "library": f"timecopilot-uni2ts {importlib.metadata.version('timecopilot-uni2ts')}",
-            "torch": torch.__version__,
-            "threads": self.threads,
-        }
+        return {**super().describe(), "threads": self.threads}
 
     def load(self, manifest: ModelManifest) -> None:
         snapshot = manifest.resolved.snapshot_path
