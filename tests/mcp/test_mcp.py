@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from tollama.core.schemas import ForecastRequest
-from tollama.testing.daemon import DaemonProcess, run_cli
+from tollama.testing.daemon import DaemonProcess, free_port, run_cli, stop_autostarted_daemon
 
 TOLLAMA = str(Path(sys.executable).parent / "tollama")
 SERIES = [
@@ -53,7 +54,7 @@ def stats_daemon(daemon: DaemonProcess) -> DaemonProcess:
 def test_stdio_lists_tools_with_contract_schemas(stats_daemon):
     tools = run_session(stdio_params(stats_daemon), lambda c: c.list_tools()).tools
     by_name = {tool.name: tool for tool in tools}
-    assert EXPECTED_TOOLS <= set(by_name)
+    assert set(by_name) >= EXPECTED_TOOLS
     assert by_name["forecast"].input_schema == ForecastRequest.model_json_schema()
     assert {"series", "horizon"} <= set(by_name["forecast"].input_schema["required"])
     assert by_name["show_model"].input_schema["required"] == ["model"]
@@ -78,9 +79,7 @@ def test_stdio_calls_each_tool_against_a_real_daemon(stats_daemon):
     assert "installed (2)" in text_of(results["list"])
     assert results["show"].structured_content["family"] == "stats"
     answer = results["forecast"].structured_content
-    direct = httpx.post(
-        stats_daemon.base_url + "/api/forecast", json={**request, "stream": False}, timeout=120
-    ).json()
+    direct = httpx.post(stats_daemon.base_url + "/api/forecast", json={**request, "stream": False}, timeout=120).json()
     assert [f["mean"] for f in answer["forecasts"]] == [f["mean"] for f in direct["forecasts"]]
     text = text_of(results["forecast"])
     assert "2 series forecast 3 steps ahead" in text
@@ -134,7 +133,7 @@ def test_http_endpoint_serves_the_same_tools(stats_daemon):
         return await client.list_tools(), await client.call_tool("show_model", {"model": "mock"})
 
     tools, shown = run_session(stats_daemon.base_url + "/mcp", calls)
-    assert EXPECTED_TOOLS <= {tool.name for tool in tools.tools}
+    assert {tool.name for tool in tools.tools} >= EXPECTED_TOOLS
     assert shown.structured_content["name"] == "mock"
 
 
@@ -159,3 +158,27 @@ def test_http_endpoint_needs_the_api_key(tollama_home):
         listed = anyio.run(with_key)
         assert not listed.is_error, text_of(listed)
         assert json.dumps(listed.structured_content)
+
+
+@pytest.mark.slow
+def test_stdio_server_autostarts_a_loopback_daemon(tmp_path: Path):
+    home = tmp_path / "clean-home"
+    port = free_port()
+    env = {
+        "TOLLAMA_HOME": str(home),
+        "TOLLAMA_HOST": f"127.0.0.1:{port}",
+        "TOLLAMA_BASE_URL": f"http://127.0.0.1:{port}",
+        "TOLLAMA_NO_AUTOSTART": "0",
+        "TOLLAMA_API_KEYS": "",
+        "TOLLAMA_API_KEY": "",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    try:
+        result = run_session(
+            StdioServerParameters(command=TOLLAMA, args=["mcp"], env=env), lambda c: c.call_tool("list_models", {})
+        )
+        assert not result.is_error, text_of(result)
+        assert result.structured_content["installed"] == []
+        assert httpx.get(f"http://127.0.0.1:{port}/api/version", trust_env=False).status_code == 200
+    finally:
+        stop_autostarted_daemon(home)
