@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import select
-import signal
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tollama.testing.daemon import free_port, run_cli
+from tollama.testing.daemon import free_port, run_cli, stop_autostarted_daemon
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-STOP_TIMEOUT_SECONDS = 30
 pytestmark = pytest.mark.slow
-
-
-def _stop_autostarted_daemon(home: Path) -> None:
-    """SIGTERM the daemon ``tollama run`` started for ``home`` (its pid is in its log) and wait for it."""
-    log = home / "logs" / "daemon.log"
-    found = re.search(r"Started server process \[(\d+)\]", log.read_text()) if log.exists() else None
-    if found is None:
-        return
-    pid = int(found.group(1))
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except (FileNotFoundError, PermissionError):
-        return  # already gone
-    if b"tollama.daemon.serve" not in cmdline or f"TOLLAMA_HOME={home}".encode() not in environ:
-        return  # the pid was reused by someone else's process: leave it alone
-    handle = os.pidfd_open(pid)  # readable once the process has exited, child of ours or not
-    try:
-        os.kill(pid, signal.SIGTERM)
-        ready, _, _ = select.select([handle], [], [], STOP_TIMEOUT_SECONDS)
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-            select.select([handle], [], [], STOP_TIMEOUT_SECONDS)
-    finally:
-        os.close(handle)
 
 
 def test_run_from_a_clean_home_starts_a_daemon_and_pulls_the_model(tmp_path: Path):
@@ -81,6 +51,6 @@ def test_run_from_a_clean_home_starts_a_daemon_and_pulls_the_model(tmp_path: Pat
         assert [f["id"] for f in response["forecasts"]] == ["museum", "park"]
         assert any("series 'park': 3 missing target values were filled" in w for w in response["warnings"])
     finally:
-        _stop_autostarted_daemon(home)
+        stop_autostarted_daemon(home)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{base_url}/api/version", timeout=2, trust_env=False)

@@ -57,6 +57,15 @@ def serve() -> None:
         run_daemon()
 
 
+@app.command()
+def mcp(base_url: BaseUrl = None, timeout: Timeout = None) -> None:
+    """Serve the MCP tools over stdio (for Claude Desktop, Cursor, VS Code; see docs/mcp.md)."""
+    from tollama.cli.mcp_cmd import serve_stdio
+
+    with handle_errors():
+        serve_stdio(base_url, timeout)
+
+
 @app.command("version")
 def version_cmd(base_url: BaseUrl = None) -> None:
     """Print the CLI version and, when reachable, the daemon's."""

@@ -243,6 +243,10 @@ class DaemonConfig(_Section):
     auto_bootstrap: bool = True
 
 
+class McpConfig(_Section):
+    allow_pull: bool = False
+
+
 class ApiKeyRecord(_Section):
     """An API key the daemon accepts, kept as its SHA-256 only (``tollama key add``)."""
 
@@ -261,6 +265,7 @@ class TollamaConfig(_Section):
     pull: PullConfig = Field(default_factory=PullConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    mcp: McpConfig = Field(default_factory=McpConfig)
 
 
 CONFIG_KEYS: dict[str, str] = {
@@ -271,8 +276,9 @@ CONFIG_KEYS: dict[str, str] = {
     "pull.hf_home": "Hugging Face cache home used by pulls",
     "pull.offline": "pull from the local cache only (true/false)",
     "daemon.auto_bootstrap": "build per-family runtimes on first use (true/false)",
+    "mcp.allow_pull": "let MCP agents pull models (true/false)",
 }
-_BOOL_KEYS = frozenset({"pull.offline", "daemon.auto_bootstrap"})
+_BOOL_KEYS = frozenset({"pull.offline", "daemon.auto_bootstrap", "mcp.allow_pull"})
 _SECRET_WORDS = ("token", "password", "secret", "api_key")
 
 
@@ -337,6 +343,9 @@ def _drop_none_defaults(data: dict[str, Any]) -> dict[str, Any]:
     daemon = data.get("daemon", {})
     if daemon.get("auto_bootstrap") is None:
         daemon.pop("auto_bootstrap", None)
+    mcp = data.get("mcp", {})
+    if mcp.get("allow_pull") is None:
+        mcp.pop("allow_pull", None)
     return data
 
 

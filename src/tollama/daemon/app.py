@@ -21,6 +21,7 @@ from tollama.core.config import is_loopback_host
 from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.limits import BodyLimitMiddleware
+from tollama.daemon.mcp_http import McpEndpoint
 from tollama.daemon.middleware import JsonBodyMiddleware
 from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
 from tollama.daemon.openapi import install_openapi
@@ -42,11 +43,13 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
         services = Services.build(settings, spawn, metrics)
         app.state.services = services
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             await services.close()
 
     app = FastAPI(title="tollama", version=__version__, lifespan=lifespan)
+    mcp = McpEndpoint(app, settings)
     install_error_handlers(app)
     install_openapi(app)
     # add_middleware wraps: the last added is the outermost.

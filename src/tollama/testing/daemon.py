@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import select
 import signal
 import socket
 import subprocess
@@ -104,3 +106,31 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+AUTOSTARTED_STOP_TIMEOUT_SECONDS = 30
+
+
+def stop_autostarted_daemon(home: Path) -> None:
+    """SIGTERM the daemon ``tollama run`` started for ``home`` (its pid is in its log) and wait for it."""
+    log = home / "logs" / "daemon.log"
+    found = re.search(r"Started server process \[(\d+)\]", log.read_text()) if log.exists() else None
+    if found is None:
+        return
+    pid = int(found.group(1))
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except (FileNotFoundError, PermissionError):
+        return  # already gone
+    if b"tollama.daemon.serve" not in cmdline or f"TOLLAMA_HOME={home}".encode() not in environ:
+        return  # the pid was reused by someone else's process: leave it alone
+    handle = os.pidfd_open(pid)  # readable once the process has exited, child of ours or not
+    try:
+        os.kill(pid, signal.SIGTERM)
+        ready, _, _ = select.select([handle], [], [], AUTOSTARTED_STOP_TIMEOUT_SECONDS)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            select.select([handle], [], [], AUTOSTARTED_STOP_TIMEOUT_SECONDS)
+    finally:
+        os.close(handle)
