@@ -83,13 +83,14 @@ def family_rig(model: str, workdir: Path, env: dict[str, str] | None = None) -> 
     The family's runtime is built on first use (``.tollama-test/runtimes``) and the checkpoint is
     kept in ``workdir``, so a second rig there (batching off, ...) reuses both.
     """
-    family = get_spec(model).family
+    spec = get_spec(model)
+    family = spec.family
     env = {"TOLLAMA_FORECAST_TIMEOUT_SECONDS": "3600", **(env or {})}
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rig-", dir=workdir) as rigdir, FamilyRig(family, Path(rigdir), env) as rig:
         checkpoint = real_checkpoint(rig, model, workdir)
         rig.publish(model, checkpoint)
-        events = rig.pull(model)
+        events = rig.pull(model, accept_license=spec.license.needs_acceptance)  # benchmarks of gated models too
         if events[-1].get("status") != "success":
             raise SystemExit(f"pulling {model} from the local hub failed: {events[-1]}")
         yield rig, checkpoint

@@ -20,7 +20,7 @@ from tollama.testing.families import FamilyRig
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
-MODELS = ("chronos2", "chronos-bolt-small", "chronos-bolt-base", "granite-ttm-r2")
+MODELS = ("chronos2", "chronos-2-small", "chronos-bolt-small", "chronos-bolt-base", "granite-ttm-r2", "flowstate-r1.1")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RNG = np.random.default_rng(7)
 
@@ -151,6 +151,51 @@ def test_granite_point_forecast_padding_cutting_and_limits(rig: FamilyRig) -> No
     assert "'promo' (known-future numeric) is not supported" in warnings
     too_long = rig.forecast({**request, "horizon": 97, "series": [series("x", 50, 97)]})
     assert too_long.status_code == 400 and "limit of 96" in too_long.json()["error"]
+
+
+def test_chronos2_small_is_the_same_library_path(rig: FamilyRig) -> None:
+    horizon = 10
+    request = {
+        "model": "chronos-2-small",
+        "horizon": horizon,
+        "quantiles": [0.1, 0.5, 0.9],
+        "series": [series("a", 70, horizon, "mixed"), series("b", 30, horizon, gaps=True)],
+    }
+    assert_matches(forecast(rig, request), rig.baseline("chronos-2-small", request))
+
+
+def test_flowstate_equals_the_library_per_series(rig: FamilyRig) -> None:
+    horizon = 30  # beyond one decoder patch of a daily scale: the library's multi-patch path
+    request = {
+        "model": "flowstate-r1.1",
+        "horizon": horizon,
+        "quantiles": [0.1, 0.25, 0.5, 0.9],
+        "series": [
+            series("long", 300, horizon, gaps=True),
+            series("mid", 120, horizon, "numeric"),
+            series("mid-2", 120, horizon),
+            series("short", 12, horizon),
+        ],
+        "options": {"batch_size": 2},
+    }
+    answer = forecast(rig, request)
+    want = rig.baseline("flowstate-r1.1", {**request, "quantiles": [0.1, 0.2, 0.3, 0.5, 0.9]})
+    for got, exp in zip(answer["forecasts"], want["forecasts"], strict=True):
+        np.testing.assert_allclose(got["mean"], exp["mean"], atol=1e-4, rtol=1e-4)
+        heads = {k: np.array(v) for k, v in exp["quantiles"].items()}
+        np.testing.assert_allclose(got["quantiles"]["0.1"], heads["0.1"], atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(got["quantiles"]["0.25"], (heads["0.2"] + heads["0.3"]) / 2, atol=1e-4, rtol=1e-4)
+    warnings = " | ".join(answer["warnings"])
+    assert "0.25 interpolated" in warnings and "'promo' (known-future numeric) is not supported" in warnings
+
+    no_freq = {**request, "series": [{"id": "x", "target": series("x", 50, horizon)["target"]}]}
+    unscaled = forecast(rig, no_freq)
+    assert "no time scale" in " | ".join(unscaled["warnings"])
+    scaled = forecast(rig, {**no_freq, "options": {"scale_factor": 2.0}})
+    assert not any("no time scale" in w for w in scaled.get("warnings", []))
+    assert not np.allclose(unscaled["forecasts"][0]["mean"], scaled["forecasts"][0]["mean"])
+    bad = rig.forecast({**no_freq, "options": {"scale_factor": -1}})
+    assert bad.status_code == 400 and "options.scale_factor" in bad.json()["error"]
 
 
 def test_bfloat16_and_bad_options(rig: FamilyRig) -> None:

@@ -90,8 +90,8 @@ def list_cmd(
                 print_json([s.model_dump(mode="json") for s in specs])
                 return
             print_table(
-                ["NAME", "FAMILY", "LICENSE", "DESCRIPTION"],
-                [[s.name, s.family, s.license.id, s.description] for s in specs],
+                ["NAME", "FAMILY", "LICENSE", "CLASS", "DESCRIPTION"],
+                [[s.name, s.family, s.license.id, s.license.category, s.description] for s in specs],
             )
             return
         models = _client(base_url).list().models
@@ -134,6 +134,8 @@ def show(model: str, base_url: BaseUrl = None, as_json: JsonOut = False) -> None
             ["family", manifest.family],
             ["description", manifest.description],
             ["license", manifest.license.id + (" (accepted)" if manifest.accepted_at else "")],
+            ["license class", manifest.license.category],
+            ["license terms", manifest.license.url],
             ["source", manifest.source.repo_id or manifest.source.type],
             ["revision", manifest.source.revision],
             ["commit", manifest.resolved.commit_sha],

@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -262,6 +262,7 @@ class AuthConfig(_Section):
 class TollamaConfig(_Section):
     version: int = CONFIG_VERSION
     default_model: str | None = None
+    license_policy: Literal["any", "commercial"] = "any"  # see core/license_policy.py
     pull: PullConfig = Field(default_factory=PullConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
@@ -270,6 +271,7 @@ class TollamaConfig(_Section):
 
 CONFIG_KEYS: dict[str, str] = {
     "default_model": "model served when a request names none",
+    "license_policy": "any, or commercial: refuse non-commercial and revenue-capped weights",
     "pull.https_proxy": "proxy for HTTPS pulls",
     "pull.http_proxy": "proxy for HTTP pulls",
     "pull.no_proxy": "hosts that bypass the proxy",
@@ -346,6 +348,8 @@ def _drop_none_defaults(data: dict[str, Any]) -> dict[str, Any]:
     mcp = data.get("mcp", {})
     if mcp.get("allow_pull") is None:
         mcp.pop("allow_pull", None)
+    if data.get("license_policy") is None:
+        data.pop("license_policy", None)
     return data
 
 

@@ -89,6 +89,7 @@ def collect_local_info(paths: Paths, environ: dict[str, str] | None = None) -> d
                     "family": spec.family,
                     "license": spec.license.id,
                     "needs_acceptance": spec.license.needs_acceptance,
+                    "license_class": spec.license.category,
                     "capabilities": spec.capabilities.model_dump(),
                 }
                 for spec in load_registry().values()

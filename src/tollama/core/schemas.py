@@ -293,10 +293,15 @@ class ModelSource(_Wire):
     allow_patterns: list[str] | None = None
 
 
+LicenseClass = Literal["permissive", "non-commercial", "revenue-capped", "sign-up"]
+
+
 class LicenseInfo(_Wire):
     id: str = "apache-2.0"
     needs_acceptance: bool = False
     url: str | None = None
+    # What the weights' licence allows: the daemon's license_policy refuses some classes.
+    category: LicenseClass = "permissive"
 
 
 class Capabilities(_Wire):

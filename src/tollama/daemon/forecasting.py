@@ -17,7 +17,9 @@ import orjson
 from tollama.core.covariates import fit_covariates
 from tollama.core.durations import parse_keep_alive
 from tollama.core.errors import InvalidRequest, RunnerUnavailable, TollamaError
+from tollama.core.license_policy import check_license_policy
 from tollama.core.metrics import compute_metrics
+from tollama.core.registry import load_registry
 from tollama.core.schemas import (
     ForecastRequest,
     ModelManifest,
@@ -58,6 +60,7 @@ class ForecastService:
         limits: RequestLimits | None = None,
         on_load: Callable[[str, float], None] | None = None,
         prepare_runtime: PrepareRuntime | None = None,
+        license_policy: Callable[[], str] | None = None,
     ) -> None:
         self.store = store
         self.supervisor = supervisor
@@ -66,12 +69,15 @@ class ForecastService:
         self.limits = limits or RequestLimits()
         self._on_load = on_load
         self._prepare_runtime = prepare_runtime
+        self._license_policy = license_policy
 
     def prepare(self, request: ForecastRequest) -> PreparedForecast:
         """Every check that can fail before any work starts (errors keep their real status)."""
         started = time.perf_counter_ns()
         name = request.model or self._default_model()
         manifest = self.store.get(name)
+        if self._license_policy is not None:
+            check_license_policy(load_registry().get(name, manifest), self._license_policy(), "serve")
         check_forecast_limits(manifest, request, self.limits)
         warnings: list[str] = []
         as_sent = request.model == name

@@ -16,6 +16,7 @@ from typing import Any
 
 from tollama.core.config import is_loopback_host
 from tollama.core.errors import LicenseRequired, PermissionDenied, TollamaError
+from tollama.core.license_policy import check_license_policy
 from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, ResolvedSnapshot
@@ -39,6 +40,7 @@ class PullService:
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
+        check_license_policy(spec, self.settings.config().license_policy, "pull")
         check_license(spec, request.accept_license)
         accepted_at = now_iso() if spec.license.needs_acceptance else None
         if spec.source.type == "builtin":

@@ -56,6 +56,7 @@ class Services:
             limits=settings.limits,
             on_load=metrics.observe_load,
             prepare_runtime=prepare,
+            license_policy=lambda: settings.config().license_policy,
         )
         pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None)
         services = cls(settings, store, supervisor, forecasts, pulls, runtimes, metrics)

@@ -1,8 +1,8 @@
-"""The torch family's adapter: Chronos-2, Chronos-Bolt and Granite TTM behind one runner.
+"""The torch family's adapter: Chronos-2, Chronos-Bolt, Granite TTM and FlowState behind one runner.
 
 Which library serves a snapshot is read from its ``config.json`` (a Chronos config carries
-``chronos_config``; TTM's ``model_type`` is ``tinytimemixer``), so the registry needs no extra
-field. Models load on the CPU in float32 and move when a request's options ask for another
+``chronos_config``; TTM's ``model_type`` is ``tinytimemixer``, FlowState's ``flowstate``), so the
+registry needs no extra field. Models load on the CPU in float32 and move when a request's options ask for another
 device or dtype (see ``base.py``).
 
 Every model here forecasts each series on its own, so the adapter is ``batchable`` and keeps
@@ -49,13 +49,19 @@ def model_class(snapshot: Path) -> type[TorchModel]:
         raise RunnerUnavailable(f"cannot read the model config in {snapshot}: {exc}") from None
     if "chronos_config" in config:
         return ChronosModel
+    if config.get("model_type") == "flowstate":
+        try:
+            from tollama.runners.torch.flowstate import FlowStateModel
+        except ImportError:
+            raise RunnerUnavailable(NO_GRANITE.replace("Granite TTM", "FlowState")) from None
+        return FlowStateModel
     if config.get("model_type") == "tinytimemixer":
         try:  # installed --no-deps outside the extra: Chronos keeps working without it
             from tollama.runners.torch.granite import GraniteModel
         except ImportError:
             raise RunnerUnavailable(NO_GRANITE) from None
         return GraniteModel
-    raise RunnerUnavailable(f"{snapshot} holds neither a Chronos nor a TinyTimeMixer checkpoint")
+    raise RunnerUnavailable(f"{snapshot} holds no Chronos, TinyTimeMixer or FlowState checkpoint")
 
 
 class TorchAdapter(FamilyAdapter):
