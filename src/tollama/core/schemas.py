@@ -287,10 +287,20 @@ class RunnerForecast(_Wire):
 
 
 class ModelSource(_Wire):
-    type: Literal["builtin", "huggingface"] = "builtin"
+    """Where a model's weights come from.
+
+    ``package``: they ship inside a pinned Python distribution (``package==version``) installed
+    in the family's runtime; ``allow_patterns`` then names the files the runner loads and
+    ``weights`` the format the library loads them as. Nothing is downloaded from a hub.
+    """
+
+    type: Literal["builtin", "huggingface", "package"] = "builtin"
     repo_id: str | None = None
     revision: str | None = None
     allow_patterns: list[str] | None = None
+    package: str | None = None
+    version: str | None = None
+    weights: str | None = None
 
 
 class LicenseInfo(_Wire):
@@ -335,6 +345,8 @@ class ModelSpec(_Wire):
 class ResolvedSnapshot(_Wire):
     commit_sha: str | None = None
     snapshot_path: str | None = None
+    package_version: str | None = None  # package sources: the distribution version found at pull
+    sha256: dict[str, str] | None = None  # package sources: each loaded weight file's digest
 
 
 class ModelManifest(ModelSpec):

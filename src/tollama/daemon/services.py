@@ -10,6 +10,7 @@ from tollama.core.store import ModelStore
 from tollama.daemon.admission import Admission
 from tollama.daemon.forecasting import ForecastService
 from tollama.daemon.observability import DaemonMetrics
+from tollama.daemon.package_pull import PackagePull
 from tollama.daemon.pulling import PullService
 from tollama.daemon.runtimes import RuntimeManager
 from tollama.daemon.settings import DaemonSettings
@@ -57,7 +58,11 @@ class Services:
             on_load=metrics.observe_load,
             prepare_runtime=prepare,
         )
-        pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None)
+
+        def packages() -> PackagePull:  # the interpreter the family's runner will use holds the package
+            return PackagePull(prepare, lambda family: runtimes.command_for(family)[0])
+
+        pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None, packages)
         services = cls(settings, store, supervisor, forecasts, pulls, runtimes, metrics)
         metrics.watch(services)
         return services

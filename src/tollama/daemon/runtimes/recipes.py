@@ -95,6 +95,7 @@ RECIPES: dict[str, Recipe] = {
     "uni2ts": _heavy("uni2ts"),
     "sundial": _heavy("sundial"),
     "toto": _heavy("toto"),
+    "fracast": _heavy("fracast"),
 }
 
 
