@@ -10,6 +10,7 @@ in-process in that runtime, one series at a time, unpadded (``rig.baseline``).
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from family_checks import assert_same_forecasts, ok, refused, wave
+from family_checks import EXAMPLES, assert_same_forecasts, ok, read_example, refused, runner_info, wave
 
+from tollama.testing.daemon import run_cli
 from tollama.testing.families import BUILD_TIMEOUT_SECONDS, FamilyRig
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -153,3 +155,65 @@ def test_too_few_observed_values_is_a_400_naming_the_series(rig: FamilyRig, firs
         ],
     }
     refused(rig, request, "'seven'", "'holey'", "at least 8")
+
+
+def test_covariates_are_dropped_with_a_warning_or_refused_in_strict_mode(rig: FamilyRig, first_pull: object) -> None:
+    plain = series("a", 60)
+    with_covariates = {**plain, "past_covariates": {"temp": RNG.normal(size=60).tolist()}}
+    answer = ok(rig, {"model": "fracast-0", "horizon": 6, "series": [with_covariates]})
+    assert any("'temp'" in w for w in answer["warnings"])
+    alone = ok(rig, {"model": "fracast-0", "horizon": 6, "series": [plain]})
+    assert answer["forecasts"][0]["mean"] == alone["forecasts"][0]["mean"]
+    strict = {"model": "fracast-0", "horizon": 6, "series": [with_covariates]}
+    refused(rig, {**strict, "parameters": {"covariates_mode": "strict"}}, "temp")
+
+
+def test_cli_run_of_airpassengers_needs_no_hub(rig: FamilyRig, first_pull: object, hub: SilentHub) -> None:
+    done = rig.cli("run", "fracast-0", "--input", str(EXAMPLES / "airpassengers.json"), "--no-stream", "--json")
+    assert done.returncode == 0, done.stderr
+    request = {**read_example("airpassengers.json"), "model": "fracast-0"}
+    answer = json.loads(done.stdout)
+    assert_same_forecasts(answer, rig.baseline("fracast-0", request))
+    assert answer["forecasts"][0]["timestamps"][0] == "1961-01-01"
+    assert not hub.contacted()
+
+
+def test_show_info_and_rm(rig: FamilyRig, first_pull: object) -> None:
+    ok(rig, {"model": "fracast-0-fp32", "horizon": 3, "series": [series("x", 20)]})
+    shown = run_cli("show", "fracast-0-fp32", env={**rig.daemon.cli_env(), "COLUMNS": "300"})  # no wrapped digests
+    assert shown.returncode == 0, shown.stderr
+    digest = show(rig, "fracast-0-fp32")["resolved"]["sha256"]["model.safetensors"]
+    assert "fracast==0.1.0" in shown.stdout and digest in shown.stdout and "covariates are dropped" in shown.stdout
+    runner = runner_info(rig)
+    assert runner["python"] == str(rig.python)  # the runner runs in the family's own runtime
+    info = httpx.get(f"{rig.daemon.base_url}/api/info", timeout=30, trust_env=False).json()
+    runtime = next(r for r in info["runtimes"] if r["family"] == "fracast")
+    assert runtime["status"] == "ready" and runtime["python"] == str(rig.python)
+    assert runtime["extra"] == "runner_fracast" and runtime["torch_version"].endswith("+cpu")
+    assert rig.cli("rm", "fracast-0-fp32").returncode == 0
+    gone = httpx.post(f"{rig.daemon.base_url}/api/show", json={"model": "fracast-0-fp32"}, timeout=30, trust_env=False)
+    assert gone.status_code == 404
+    assert Path(show(rig, "fracast-0")["resolved"]["snapshot_path"]).is_dir()  # the wheel's files stay
+    listed = rig.cli("list")
+    assert "fracast-0-fp32" not in listed.stdout and "fracast-0" in listed.stdout
+    events = rig.pull("fracast-0-fp32")
+    assert events[-1]["status"] == "success" and not any("bootstrapping" in e["status"] for e in events)
+
+
+def test_weights_changed_after_the_pull_are_refused(rig: FamilyRig, first_pull: object, tmp_path: Path) -> None:
+    # Answer once and unload (keep_alive 0), so the next request loads from the edited manifest.
+    ok(rig, {"model": "fracast-0-fp32", "horizon": 3, "series": [series("x", 20)], "keep_alive": 0})
+    manifest_file = rig.workdir / "home" / "models" / "fracast-0-fp32" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    copy = tmp_path / "weights"
+    copy.mkdir()
+    for name in manifest["resolved"]["sha256"]:
+        (copy / name).write_bytes(Path(manifest["resolved"]["snapshot_path"], name).read_bytes())
+    (copy / "model.safetensors").write_bytes((copy / "model.safetensors").read_bytes()[:-8] + b"\0" * 8)
+    manifest["resolved"]["snapshot_path"] = str(copy)
+    manifest_file.write_text(json.dumps(manifest))
+    response = rig.forecast({"model": "fracast-0-fp32", "horizon": 3, "series": [series("x", 20)]})
+    assert response.status_code >= 500 and "pull it again" in response.json()["error"], response.text
+    assert "model.safetensors" in response.json()["error"]
+    rig.cli("rm", "fracast-0-fp32")
+    assert rig.pull("fracast-0-fp32")[-1]["status"] == "success"
