@@ -87,3 +87,13 @@ def test_a_missing_weight_file_is_refused(tmp_path: Path) -> None:
     files = {k: v for k, v in FILES.items() if k != "w8_manifest.json"}
     with pytest.raises(RunnerUnavailable, match=r"no weight file .*w8_manifest.*install fracast --force"):
         pull("fracast-0", fake_python(tmp_path, files=files))
+
+
+@pytest.mark.parametrize(("model", "weights"), [("fracast-0", "w8"), ("fracast-0-fp32", "fp32")])
+def test_the_registry_says_fracast_takes_no_covariates_and_no_hub(model: str, weights: str) -> None:
+    spec = get_spec(model)
+    assert spec.family == "fracast" and spec.source.type == "package" and spec.source.repo_id is None
+    assert (spec.source.package, spec.source.version, spec.source.weights) == ("fracast", "0.1.0", weights)
+    covariates = {k: v for k, v in spec.capabilities.model_dump().items() if "covariates" in k}
+    assert covariates and not any(covariates.values())
+    assert spec.limits.max_context == 2048 and any("covariates are dropped" in n for n in spec.notes)
