@@ -93,6 +93,11 @@ class AsyncClient(BaseClient):
         call = self._pull(model, stream, options)
         return self._stream(call) if stream else await self._send(call)
 
+    async def create(self, model: str, *, stream: bool = False, **definition: Any) -> Any:
+        """As ``Client.create``; with ``stream=True`` an async iterator of status lines."""
+        call = self._create(model, stream, definition)
+        return self._stream(call) if stream else await self._send(call)
+
     @overload
     async def forecast(
         self, data: pd.DataFrame | pd.Series, **arguments: Unpack[ForecastArguments]

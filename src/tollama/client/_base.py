@@ -161,6 +161,10 @@ class BaseClient:
         return Call("POST", "/api/pull", body)
 
     @staticmethod
+    def _create(model: str, stream: bool, definition: dict[str, Any]) -> Call[dict[str, Any]]:
+        return Call("POST", "/api/create", {"model": model, "stream": stream, **definition})
+
+    @staticmethod
     def _forecast(body: dict[str, Any], stream: bool, path: str = "/api/forecast") -> Call[ForecastResponse]:
         payload = {**body, "stream": stream} if path == "/api/forecast" else body
         return Call("POST", path, payload, ForecastResponse.model_validate)

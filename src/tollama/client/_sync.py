@@ -89,6 +89,13 @@ class Client(BaseClient):
         call = self._pull(model, stream, options)
         return self._stream(call) if stream else self._send(call)
 
+    def create(self, model: str, *, stream: bool = False, **definition: Any) -> Any:
+        """Create a derived model: ``ensemble={"members": [...], "method": "mean"}`` or
+        ``auto={"candidates": [...], "metric": "mase", "windows": 1}`` (and ``overwrite=True``).
+        The final status, or (``stream=True``) an iterator of status lines."""
+        call = self._create(model, stream, definition)
+        return self._stream(call) if stream else self._send(call)
+
     @overload
     def forecast(self, data: pd.DataFrame | pd.Series, **arguments: Unpack[ForecastArguments]) -> ForecastResult: ...
     @overload

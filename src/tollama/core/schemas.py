@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tollama.core.derived import AutoSpec, EnsembleSpec
+
 CovariateValues = list[float] | list[str]
 # What ``registry.check_model_name`` enforces (with a friendlier message), for the OpenAPI document:
 # a letter or digit first, then letters, digits, '_', '-' and single dots.
@@ -340,6 +342,8 @@ class ModelSpec(_Wire):
     limits: Limits = Field(default_factory=Limits)
     notes: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
+    ensemble: EnsembleSpec | None = None  # a derived model (core/derived.py): members instead of weights
+    auto: AutoSpec | None = None
 
 
 class ResolvedSnapshot(_Wire):

@@ -20,6 +20,7 @@ from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, ResolvedSnapshot
 from tollama.core.store import ModelStore
+from tollama.daemon.derived import DerivedService, is_derived
 from tollama.daemon.hf_pull import SnapshotDownload, child_env, make_job, release_snapshot
 from tollama.daemon.package_pull import PackagePull
 from tollama.daemon.pull_jobs import PullJobs
@@ -44,12 +45,15 @@ class PullService:
         self.jobs = PullJobs()
         self._start_runtime = start_runtime
         self._package_pull = package_pull
+        self.derived: DerivedService | None = None  # set by Services: ready-made derived models
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
         check_license(spec, request.accept_license)
         accepted_at = now_iso() if spec.license.needs_acceptance else None
-        if spec.source.type == "builtin":
+        if self.derived is not None and is_derived(spec):
+            source = self.derived.pull_events(spec, request)
+        elif spec.source.type == "builtin":
             source = self._builtin(spec, accepted_at)
         elif spec.source.type == "huggingface" and spec.source.repo_id:
             settings = self.pull_settings(request)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from tollama.core.config import DEFAULT_MODEL
 from tollama.core.store import ModelStore
 from tollama.daemon.admission import Admission
+from tollama.daemon.derived import DerivedService
 from tollama.daemon.forecasting import ForecastService
 from tollama.daemon.observability import DaemonMetrics
 from tollama.daemon.package_pull import PackagePull
@@ -28,6 +29,13 @@ class Services:
     runtimes: RuntimeManager
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    derived: DerivedService = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Derived models forecast and pull through the ordinary services, which hand them over here.
+        self.derived = self.forecasts.derived = self.pulls.derived = DerivedService(
+            self.store, self.forecasts, self.pulls
+        )
 
     @classmethod
     def build(
