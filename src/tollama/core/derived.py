@@ -6,6 +6,7 @@ the daemon resolves names through a lookup function, so the rules here are testa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -125,3 +126,33 @@ def combine(answers: Sequence[dict[str, Any]], method: str, levels: Sequence[str
             item["quantiles"] = dict(zip(levels, combined.tolist(), strict=True))
         out.append(item)
     return out
+
+
+def choose(
+    candidates: list[str], series_ids: list[str], scores: dict[str, dict[str, float]]
+) -> tuple[dict[str, str], list[str]]:
+    """Per series id the candidate with the lowest finite score; ties go to the one listed first.
+
+    ``scores`` maps candidate -> series id -> score. A series no candidate could be scored on
+    (too short to hold out a window, or every score undefined) gets the first candidate, with a
+    warning saying why.
+    """
+    chosen: dict[str, str] = {}
+    unscored: list[str] = []
+    for sid in series_ids:
+        finite = [
+            (scores[c][sid], i, c) for i, c in enumerate(candidates) if math.isfinite(scores[c].get(sid, math.nan))
+        ]
+        if finite:
+            chosen[sid] = min(finite)[2]
+        else:
+            chosen[sid] = candidates[0]
+            unscored.append(sid)
+    warnings = []
+    if unscored:
+        shown = ", ".join(f"'{sid}'" for sid in unscored[:3]) + (" ..." if len(unscored) > 3 else "")
+        warnings.append(
+            f"{len(unscored)} series ({shown}) could not be backtested (too short to hold out a window, "
+            f"or no score defined); served by the first candidate '{candidates[0]}'"
+        )
+    return chosen, warnings

@@ -250,6 +250,7 @@ class SeriesForecast(_Wire):
     timestamps: list[str] | None = None
     mean: list[float]
     quantiles: dict[str, list[float]] | None = None
+    model: str | None = None  # an `auto` model's answer names the candidate that served the series
 
 
 class SeriesMetrics(_Wire):
@@ -270,6 +271,7 @@ class ForecastResponse(_Wire):
     warnings: list[str] | None = None
     total_duration: int | None = None
     load_duration: int | None = None
+    selection: dict[str, dict[str, float | None]] | None = None  # `auto`: per series, each candidate's score
 
 
 class RunnerSeriesForecast(_Wire):

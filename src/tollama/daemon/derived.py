@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any
 
 from tollama.core.derived import combine, parts_of
@@ -126,14 +126,16 @@ class DerivedService:
         parameters = request.parameters.model_copy(update={"metrics": None})
         return request.model_copy(update={"model": member, "parameters": parameters})
 
-    async def forecast_each(
+    async def forecast_each_part(
         self,
-        request: ForecastRequest,
-        members: Iterable[str],
+        requests: dict[str, ForecastRequest],
         keep_alive: str | float | None,
         client_gone: ClientGone | None,
     ) -> dict[str, dict[str, Any]]:
-        calls = {m: self.forecasts.forecast(self.member_request(request, m), keep_alive, client_gone) for m in members}
+        """Each part forecasts its request (usually the same one), all at once, through the ordinary path."""
+        calls = {
+            m: self.forecasts.forecast(self.member_request(r, m), keep_alive, client_gone) for m, r in requests.items()
+        }
         return await first_failure(calls)
 
     async def ensemble(
@@ -145,7 +147,7 @@ class DerivedService:
     ) -> dict[str, Any]:
         spec = manifest.ensemble
         assert spec is not None
-        answers = await self.forecast_each(request, spec.members, keep_alive, client_gone)
+        answers = await self.forecast_each_part({m: request for m in spec.members}, keep_alive, client_gone)
         levels = [quantile_key(q) for q in request.quantiles]
         forecasts = combine([answers[m] for m in spec.members], spec.method, levels)
         warnings = [f"{m}: {w}" for m in spec.members for w in answers[m].get("warnings") or []]
