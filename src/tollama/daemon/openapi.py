@@ -40,6 +40,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[int, ...]] = {
     ("/api/show", "post"): (404,),
     ("/api/delete", "delete"): (404,),
     ("/api/pull", "post"): (404, 409),
+    ("/api/create", "post"): (404,),
     ("/api/forecast", "post"): (404, 503, 504),
     ("/v1/forecast", "post"): (404, 503, 504),
 }
@@ -47,6 +48,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[int, ...]] = {
 _STREAMS: dict[tuple[str, str], tuple[type[BaseModel], tuple[type[BaseModel], ...]]] = {
     ("/api/forecast", "post"): (ForecastResponse, (StatusEvent, ForecastResponse, ErrorResponse)),
     ("/api/pull", "post"): (StatusEvent, (StatusEvent, ErrorResponse)),
+    ("/api/create", "post"): (StatusEvent, (StatusEvent, ErrorResponse)),
 }
 
 
