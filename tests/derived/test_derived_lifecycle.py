@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from tollama.client import Client
 from tollama.testing.daemon import DaemonProcess, run_cli
 
 SERIES = [
@@ -73,7 +74,11 @@ def test_nesting_cycles_and_removed_members(installed: httpx.Client) -> None:
         body = {"model": name, "stream": False, "ensemble": {"members": members, "method": "mean"}, **extra}
         return installed.post("/api/create", json=body)
 
-    assert create("inner", ["mock", "seasonal-naive"]).status_code == 200
+    client = Client(base_url=str(installed.base_url))  # the Python client creates like the API
+    assert client.create("inner", ensemble={"members": ["mock", "seasonal-naive"], "method": "mean"}) == {
+        "status": "success",
+        "done": True,
+    }
     assert create("outer", ["inner", "auto-ets"]).status_code == 200
     inner, ets, outer = (forecast(installed, m).json()["forecasts"][0]["mean"] for m in ("inner", "auto-ets", "outer"))
     assert outer == pytest.approx([(a + b) / 2 for a, b in zip(inner, ets, strict=True)])
