@@ -54,6 +54,9 @@ def test_create_list_show_run_rm_through_the_cli(installed: httpx.Client, daemon
     assert json.loads(ran.stdout)["forecasts"][0]["mean"] == pytest.approx(
         [(a + b) / 2 for a, b in zip(mock, naive, strict=True)]
     )
+    assert run_cli("config", "set", "default_model", "combo", env=daemon.cli_env()).returncode == 0
+    by_default = installed.post("/api/forecast", json={"horizon": 3, "series": SERIES, "stream": False}).json()
+    assert by_default["model"] == "combo" and by_default["forecasts"] == json.loads(ran.stdout)["forecasts"]
     again = cli(daemon, "create", "combo", "--ensemble", "mock")
     assert again.returncode == 2 and "already exists" in again.stderr and "--overwrite" in again.stderr
     assert cli(daemon, "create", "combo", "--ensemble", "mock", "--overwrite").returncode == 0
