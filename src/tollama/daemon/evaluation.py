@@ -113,6 +113,7 @@ class EvaluationService:
                             "window": index,
                             "completed": completed,
                             "total": total,
+                            "series": len(cuts),
                             "done": False,
                         }
                     )
@@ -240,6 +241,7 @@ def final_object(request: EvaluateRequest, result: Backtest, total_ns: int) -> d
     final: dict[str, Any] = {
         "done": True,
         "horizon": request.horizon,
+        "step": request.step_size,
         "windows": result.windows,
         "leaderboard": rows,
         "series": series_out,
