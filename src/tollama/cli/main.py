@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tollama import __version__
-from tollama.cli import config_cmd, key_cmd, run_files, runtime_cmd
+from tollama.cli import config_cmd, create_cmd, eval_cmd, key_cmd, run_files, runtime_cmd
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
 from tollama.cli.forecast_view import print_forecast
 from tollama.cli.output import (
@@ -36,6 +36,8 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(runtime_cmd.app, name="runtime")
+app.command("create")(create_cmd.create)
+app.command("eval")(eval_cmd.eval_cmd)
 
 BaseUrl = Annotated[
     str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL", help="Daemon URL.", show_envvar=True)
@@ -133,13 +135,19 @@ def show(model: str, base_url: BaseUrl = None, as_json: JsonOut = False) -> None
             ["name", manifest.name],
             ["family", manifest.family],
             ["description", manifest.description],
+            *create_cmd.derived_rows(manifest),
             ["license", manifest.license.id + (" (accepted)" if manifest.accepted_at else "")],
             ["license class", manifest.license.category],
             ["license terms", manifest.license.url],
-            ["source", manifest.source.repo_id or manifest.source.type],
+            ["source", manifest.source.repo_id or manifest.source.package or manifest.source.type],
             ["revision", manifest.source.revision],
             ["commit", manifest.resolved.commit_sha],
+            [
+                "package",
+                manifest.resolved.package_version and f"{manifest.source.package}=={manifest.resolved.package_version}",
+            ],
             ["snapshot", manifest.resolved.snapshot_path],
+            *[[f"sha256 {name}", digest] for name, digest in (manifest.resolved.sha256 or {}).items()],
             ["size", human_size(manifest.size_bytes)],
             ["pulled", manifest.pulled_at],
             ["capabilities", ", ".join(caps)],

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tollama.core.derived import AutoSpec, EnsembleSpec
+
 CovariateValues = list[float] | list[str]
 # What ``registry.check_model_name`` enforces (with a friendlier message), for the OpenAPI document:
 # a letter or digit first, then letters, digits, '_', '-' and single dots.
@@ -248,6 +250,7 @@ class SeriesForecast(_Wire):
     timestamps: list[str] | None = None
     mean: list[float]
     quantiles: dict[str, list[float]] | None = None
+    model: str | None = None  # an `auto` model's answer names the candidate that served the series
 
 
 class SeriesMetrics(_Wire):
@@ -268,6 +271,7 @@ class ForecastResponse(_Wire):
     warnings: list[str] | None = None
     total_duration: int | None = None
     load_duration: int | None = None
+    selection: dict[str, dict[str, float | None]] | None = None  # `auto`: per series, each candidate's score
 
 
 class RunnerSeriesForecast(_Wire):
@@ -287,10 +291,20 @@ class RunnerForecast(_Wire):
 
 
 class ModelSource(_Wire):
-    type: Literal["builtin", "huggingface"] = "builtin"
+    """Where a model's weights come from.
+
+    ``package``: they ship inside a pinned Python distribution (``package==version``) installed
+    in the family's runtime; ``allow_patterns`` then names the files the runner loads and
+    ``weights`` the format the library loads them as. Nothing is downloaded from a hub.
+    """
+
+    type: Literal["builtin", "huggingface", "package"] = "builtin"
     repo_id: str | None = None
     revision: str | None = None
     allow_patterns: list[str] | None = None
+    package: str | None = None
+    version: str | None = None
+    weights: str | None = None
 
 
 LicenseClass = Literal["permissive", "non-commercial", "revenue-capped", "sign-up"]
@@ -335,11 +349,15 @@ class ModelSpec(_Wire):
     limits: Limits = Field(default_factory=Limits)
     notes: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
+    ensemble: EnsembleSpec | None = None  # a derived model (core/derived.py): members instead of weights
+    auto: AutoSpec | None = None
 
 
 class ResolvedSnapshot(_Wire):
     commit_sha: str | None = None
     snapshot_path: str | None = None
+    package_version: str | None = None  # package sources: the distribution version found at pull
+    sha256: dict[str, str] | None = None  # package sources: each loaded weight file's digest
 
 
 class ModelManifest(ModelSpec):

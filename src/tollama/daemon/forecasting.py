@@ -31,6 +31,7 @@ from tollama.core.schemas import (
 from tollama.core.store import ModelStore
 from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
 from tollama.daemon.admission import Admission, ClientGone
+from tollama.daemon.derived import DerivedService, is_derived
 from tollama.daemon.limits import RequestLimits, check_forecast_limits
 from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
@@ -70,6 +71,7 @@ class ForecastService:
         self._on_load = on_load
         self._prepare_runtime = prepare_runtime
         self._license_policy = license_policy
+        self.derived: DerivedService | None = None  # set by Services: derived models forecast there
 
     def prepare(self, request: ForecastRequest) -> PreparedForecast:
         """Every check that can fail before any work starts (errors keep their real status)."""
@@ -116,6 +118,12 @@ class ForecastService:
         a large request is not serialised again.
         """
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
+        if self.derived is not None:
+            manifest = self.store.get(request.model or self._default_model())
+            if is_derived(manifest):
+                async for event in self.derived.events(manifest, request, keep_alive, client_gone):
+                    yield event
+                return
         prepared = self.prepare(request)
         name = prepared.manifest.name
         if self._prepare_runtime is not None:  # a family's first use may build its runtime

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,9 @@ from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
 from tollama.core.registry import get_spec
 from tollama.core.schemas import ModelManifest, ModelSpec, PullRequest, ResolvedSnapshot
 from tollama.core.store import ModelStore
+from tollama.daemon.derived import DerivedService, is_derived
 from tollama.daemon.hf_pull import SnapshotDownload, child_env, make_job, release_snapshot
+from tollama.daemon.package_pull import PackagePull
 from tollama.daemon.pull_jobs import PullJobs
 from tollama.daemon.runtimes.manager import StartRuntime
 from tollama.daemon.settings import DaemonSettings
@@ -32,22 +34,34 @@ def now_iso() -> str:
 
 
 class PullService:
-    def __init__(self, store: ModelStore, settings: DaemonSettings, start_runtime: StartRuntime | None = None) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        settings: DaemonSettings,
+        start_runtime: StartRuntime | None = None,
+        package_pull: Callable[[], PackagePull] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.jobs = PullJobs()
         self._start_runtime = start_runtime
+        self._package_pull = package_pull
+        self.derived: DerivedService | None = None  # set by Services: ready-made derived models
 
     async def events(self, request: PullRequest) -> AsyncIterator[dict[str, Any]]:
         spec = get_spec(request.model)
         check_license_policy(spec, self.settings.config().license_policy, "pull")
         check_license(spec, request.accept_license)
         accepted_at = now_iso() if spec.license.needs_acceptance else None
-        if spec.source.type == "builtin":
+        if self.derived is not None and is_derived(spec):
+            source = self.derived.pull_events(spec, request)
+        elif spec.source.type == "builtin":
             source = self._builtin(spec, accepted_at)
         elif spec.source.type == "huggingface" and spec.source.repo_id:
             settings = self.pull_settings(request)
             source = self.jobs.run(spec.name, lambda: self._huggingface(spec, settings, accepted_at))
+        elif spec.source.type == "package" and spec.source.package and self._package_pull is not None:
+            source = self.jobs.run(spec.name, lambda: self._package(spec, accepted_at))
         else:
             raise TollamaError(f"pulling '{spec.name}' from {spec.source.type} is not available in this build")
         async with contextlib.aclosing(source) as events:
@@ -87,6 +101,25 @@ class PullService:
         manifest = ModelManifest(
             **spec.model_dump(),
             resolved=ResolvedSnapshot(commit_sha=pull.result.commit_sha, snapshot_path=pull.result.snapshot_path),
+            size_bytes=pull.result.size_bytes,
+            pulled_at=now_iso(),
+            accepted_at=accepted_at,
+        )
+        self.store.put(manifest)
+        yield {"status": "success", "done": True}
+
+    async def _package(self, spec: ModelSpec, accepted_at: str | None) -> AsyncIterator[dict[str, Any]]:
+        assert self._package_pull is not None
+        yield {"status": "pulling manifest", "done": False}
+        pull = self._package_pull()
+        async with contextlib.aclosing(pull.events(spec)) as events:
+            async for event in events:
+                yield {**event, "done": False}
+        assert pull.result is not None
+        yield {"status": "writing manifest", "done": False}
+        manifest = ModelManifest(
+            **spec.model_dump(),
+            resolved=pull.result.resolved,
             size_bytes=pull.result.size_bytes,
             pulled_at=now_iso(),
             accepted_at=accepted_at,

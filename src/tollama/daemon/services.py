@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from tollama.core.config import DEFAULT_MODEL
 from tollama.core.store import ModelStore
 from tollama.daemon.admission import Admission
+from tollama.daemon.derived import DerivedService
 from tollama.daemon.forecasting import ForecastService
 from tollama.daemon.observability import DaemonMetrics
+from tollama.daemon.package_pull import PackagePull
 from tollama.daemon.pulling import PullService
 from tollama.daemon.runtimes import RuntimeManager
 from tollama.daemon.settings import DaemonSettings
@@ -27,6 +29,13 @@ class Services:
     runtimes: RuntimeManager
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    derived: DerivedService = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Derived models forecast and pull through the ordinary services, which hand them over here.
+        self.derived = self.forecasts.derived = self.pulls.derived = DerivedService(
+            self.store, self.forecasts, self.pulls
+        )
 
     @classmethod
     def build(
@@ -58,7 +67,11 @@ class Services:
             prepare_runtime=prepare,
             license_policy=lambda: settings.config().license_policy,
         )
-        pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None)
+
+        def packages() -> PackagePull:  # the interpreter the family's runner will use holds the package
+            return PackagePull(prepare, lambda family: runtimes.command_for(family)[0])
+
+        pulls = PullService(store, settings, runtimes.prepare_in_background if spawn is None else None, packages)
         services = cls(settings, store, supervisor, forecasts, pulls, runtimes, metrics)
         metrics.watch(services)
         return services

@@ -50,8 +50,12 @@ def shared_runtimes_dir() -> Path:
 class FamilyRig:
     """A local hub, a daemon using the shared runtimes, and the family's runtime built."""
 
-    def __init__(self, family: str, workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, family: str, workdir: Path, env: dict[str, str] | None = None, build_runtime: bool = True
+    ) -> None:
+        """``build_runtime=False``: leave the build to the test (a pull that must build it, say)."""
         self.family = family
+        self._build_runtime = build_runtime
         self.workdir = workdir
         self.runtimes = shared_runtimes_dir()
         self.hub = LocalHub(workdir / "hub")
@@ -80,7 +84,8 @@ class FamilyRig:
         )
         try:
             self.daemon.start()
-            self.install_runtime()
+            if self._build_runtime:
+                self.install_runtime()
         except BaseException:
             self.close()
             raise

@@ -96,6 +96,7 @@ RECIPES: dict[str, Recipe] = {
     "sundial": _heavy("sundial"),
     "toto": _heavy("toto"),
     "tirex": _heavy("tirex"),
+    "fracast": _heavy("fracast"),
 }
 
 

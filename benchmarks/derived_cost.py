@@ -1,0 +1,103 @@
+"""What derived models cost: an ensemble vs its slowest member and vs their sum; an ``auto`` model
+vs (k·w + 1) forecasts of the same request.
+
+    python benchmarks/derived_cost.py                         # 200 monthly series, 3 stats members
+    python benchmarks/derived_cost.py --series 50 --repeats 3 --windows 2
+    python benchmarks/derived_cost.py --members auto-ets,auto-theta,fracast-0   # needs its runtime
+
+A daemon this script starts (temporary home, loopback, free port) pulls the members. Each model
+forecasts the same request once to warm up, then warm requests are timed in interleaved rounds
+(members alone, the ensemble, the auto model), so background load hits all of them; figures are
+medians over rounds. Targets: the ensemble costs less than the sum of its members (they run at
+once, each through its own runner; on a machine with fewer free cores than CPU-bound members the
+ratio to the slowest member shows how much of that sum remains), and the auto model at most
+(k·w + 1) times its slowest candidate's forecast. Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from harness import Report
+
+from tollama.testing.daemon import DaemonProcess
+
+
+def series(count: int, length: int, seed: int = 0) -> list[dict]:
+    """Monthly series: level, trend, a yearly cycle and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    out = []
+    for i in range(count):
+        level, slope, amp = rng.uniform(100, 1000), rng.normal(0, 2), rng.uniform(5, 50)
+        y = level + slope * t + amp * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 6)) + rng.normal(0, 5, length)
+        out.append({"id": str(i), "freq": "MS", "target": y.round(3).tolist()})
+    return out
+
+
+def timed(http: httpx.Client, body: dict) -> float:
+    started = time.perf_counter()
+    response = http.post("/api/forecast", json=body)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise SystemExit(f"{body['model']}: {response.status_code} {response.text[:300]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", default="auto-ets,auto-theta,seasonal-naive")
+    parser.add_argument("--series", type=int, default=200)
+    parser.add_argument("--length", type=int, default=120)
+    parser.add_argument("--horizon", type=int, default=18)
+    parser.add_argument("--windows", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    members = args.members.split(",")
+    report = Report()
+    report.header(" ".join(sys.argv))
+    with tempfile.TemporaryDirectory(prefix="tollama-bench-") as home, DaemonProcess(Path(home)) as daemon:
+        http = httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False)
+        for model in members:
+            pulled = http.post("/api/pull", json={"model": model, "stream": False})
+            if pulled.status_code != 200:
+                raise SystemExit(f"cannot pull {model}: {pulled.text}")
+        http.post("/api/create", json={"model": "bench-ens", "stream": False, "ensemble": {"members": members}})
+        auto = {"candidates": members, "windows": args.windows}
+        has_auto = http.post("/api/create", json={"model": "bench-auto", "stream": False, "auto": auto})
+        models = [*members, "bench-ens"] + (["bench-auto"] if has_auto.status_code == 200 else [])
+        base = {"horizon": args.horizon, "quantiles": [0.1, 0.5, 0.9], "stream": False}
+        base["series"] = series(args.series, args.length)
+        for model in list(models):  # warm: runners started, models loaded
+            if http.post("/api/forecast", json={**base, "model": model}).status_code != 200 and model == "bench-auto":
+                models.remove(model)  # a build without the evaluation service cannot serve auto models
+        times: dict[str, list[float]] = {m: [] for m in models}
+        for _ in range(args.repeats):
+            for model in models:
+                times[model].append(timed(http, {**base, "model": model}))
+        med = {m: statistics.median(v) for m, v in times.items()}
+        for model in members:
+            report.figure(f"{model} alone", med[model], "s")
+        slowest, total = max(med[m] for m in members), sum(med[m] for m in members)
+        report.figure("ensemble", med["bench-ens"], "s", slowest, "slowest member")
+        report.figure("ensemble", med["bench-ens"], "s", total, "sum of members")
+        report.at_most("ensemble / sum of members", med["bench-ens"] / total, "x", 1.0)
+        if "bench-auto" in med:
+            bound = len(members) * args.windows + 1
+            report.figure("auto", med["bench-auto"], "s", slowest, "slowest candidate")
+            report.at_most("auto / slowest candidate", med["bench-auto"] / slowest, "x", bound, "(k*w+1)")
+        else:
+            print("# auto not measured: this build cannot create or serve auto models")
+        http.close()
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
