@@ -2,7 +2,8 @@
 the supervisor.
 
 Middleware, outermost first: request id + access log + metrics; CORS (so preflights and
-refusals carry CORS headers); Host and API-key checks; the body-size limit; JSON bodies.
+refusals carry CORS headers); Host and API-key checks; JSON bodies from allowed origins only; the
+body-size limit.
 Access comes before the body limit so that no unauthenticated client makes us read a body.
 """
 
@@ -50,10 +51,11 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     install_error_handlers(app)
     install_openapi(app)
     # add_middleware wraps: the last added is the outermost.
-    app.add_middleware(JsonBodyMiddleware)
+    cors = cors_options(settings.origins)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
+    app.add_middleware(JsonBodyMiddleware, origin_allowed=CORSMiddleware(app, **cors).is_allowed_origin)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
-    app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
+    app.add_middleware(CORSMiddleware, **cors)
     routers = [module.router for module in (system, models, forecast, runtimes)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]

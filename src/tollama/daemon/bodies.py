@@ -17,15 +17,37 @@ import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from tollama.core.errors import InvalidRequest
+
 BODY_SCOPE_KEY = "tollama.json_body"
 
 
 def parse_json(body: bytes) -> tuple[Any, bool]:
-    """The parsed body, and whether orjson read it (strict JSON that any JSON reader reads alike)."""
+    """The parsed body, and whether orjson read it (strict JSON that any JSON reader reads alike).
+
+    A body orjson refuses is read again by ``json.loads`` for its error message, but what JSON
+    does not allow stays refused with a 400 (docs/security.md): ``NaN``/``Infinity``, integers
+    beyond 64 bits, and nesting deeper than orjson's 1,024 levels (a ``RecursionError`` there).
+    """
     try:
         return orjson.loads(body), True
     except orjson.JSONDecodeError:
-        return json.loads(body), False  # the rare body orjson refuses: stdlib semantics and errors
+        pass
+    try:
+        return json.loads(body, parse_constant=_refuse_constant, parse_int=_bounded_int), False
+    except RecursionError:
+        raise InvalidRequest("request body is nested too deeply; JSON objects and lists may nest 32 levels") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidRequest(f"request body holds {name}, which JSON does not allow; send null for a missing value")
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**64:
+        raise InvalidRequest(f"request body holds the integer {text[:20]}..., beyond 64 bits; send it as a float")
+    return value
 
 
 class OrjsonRequest(Request):
@@ -45,6 +67,13 @@ class OrjsonRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def orjson_handler(request: Request) -> Response:
-            return await handler(OrjsonRequest(request.scope, request.receive))
+            wrapped = OrjsonRequest(request.scope, request.receive)
+            try:
+                await wrapped.json()  # FastAPI would turn our InvalidRequest into "error parsing the body"
+            except InvalidRequest:
+                raise
+            except Exception:  # not JSON: FastAPI parses it again and says so
+                pass
+            return await handler(wrapped)
 
         return orjson_handler
