@@ -91,7 +91,7 @@ def list_cmd(
             return
         print_table(
             ["NAME", "FAMILY", "SIZE", "MODIFIED"],
-            [[m.name, m.family, human_size(m.size), human_ago(m.modified_at)] for m in models],
+            [[m.name, m.family, human_size(m.size), m.error or human_ago(m.modified_at)] for m in models],
         )
 
 

@@ -283,8 +283,8 @@ def load_config(path: Path) -> TollamaConfig:
     try:
         data = json.loads(path.read_text(encoding="utf-8") or "{}")
         return TollamaConfig.model_validate(data)
-    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
+    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError, OSError) as exc:
+        first = _first_error(exc) if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
         raise InvalidRequest(f"config file {path} is invalid ({first}); fix or delete it") from exc
 
 

@@ -383,6 +383,7 @@ class ModelSummary(_Wire):
     modified_at: str
     license: str
     capabilities: Capabilities
+    error: str | None = None  # set for a broken install (unreadable manifest): pull or rm repairs it
 
 
 class TagsResponse(_Wire):

@@ -35,6 +35,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     """Build the app; refuses (``InvalidRequest``) a non-loopback bind with no API key."""
     settings = settings or DaemonSettings.from_env()
     keys = KeyRing(settings.api_keys, settings.paths.config_file)
+    settings.config()  # a broken config.json is one clear error at start-up, not 400s later
     check_bind(settings.host, keys)
     metrics = DaemonMetrics()
 

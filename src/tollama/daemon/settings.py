@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from tollama.core.config import (
     runtime_installer,
 )
 from tollama.core.durations import parse_keep_alive
+from tollama.core.errors import InvalidRequest
 from tollama.daemon.admission import DEFAULT_MAX_QUEUE
 from tollama.daemon.limits import RequestLimits
 
 DEFAULT_KEEP_ALIVE_SECONDS = 300.0
+logger = logging.getLogger("tollama.daemon")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,14 @@ class DaemonSettings:
             stamp = None
         known = self._config_cache.get(path)
         if known is None or known[0] != stamp or stamp is None:
-            known = (stamp, load_config(path))
+            try:
+                known = (stamp, load_config(path))
+            except InvalidRequest as exc:
+                if known is None:
+                    raise  # at start-up: one clear error, the daemon does not start
+                # Changed under a running daemon (a bad edit, a half-written file): serve on.
+                logger.warning("%s; keeping the config read before until it is fixed", exc.message)
+                known = (stamp, known[1])
             if stamp is not None:
                 self._config_cache[path] = known
         return known[1]
