@@ -61,6 +61,13 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_MAX_SERIES_LENGTH": ("1000000", "most points in one input series"),
     "TOLLAMA_MAX_QUANTILES": ("99", "most quantile levels in one request (registry limits may be lower)"),
     "TOLLAMA_SHUTDOWN_GRACE_SECONDS": ("10", "on SIGTERM, how long in-flight requests may finish before 503"),
+    "TOLLAMA_MAX_BODY_BYTES_IN_FLIGHT": (
+        str(128 * 1024 * 1024),
+        "request-body bytes held at once across requests; the excess waits, then gets 503 with Retry-After",
+    ),
+    "TOLLAMA_HEADER_TIMEOUT_SECONDS": ("10", "a connection whose request headers take longer is closed"),
+    "TOLLAMA_BODY_TIMEOUT_SECONDS": ("30", "a request body that stops arriving this long gets 408"),
+    "TOLLAMA_MAX_CONNECTIONS": ("1024", "open connections (and requests) at once; the excess gets 503"),
     "TOLLAMA_RUNTIMES_DIR": ("", "runtimes folder (default: $TOLLAMA_HOME/runtimes); shareable across homes"),
     "TOLLAMA_RUNTIME_INSTALLER": ("auto", "tool that builds runtimes: auto (uv when found, else pip), uv or pip"),
     "TOLLAMA_RUNTIME_EXTRA_STEPS": ("", 'JSON {"family": [["pip", "args"], ...]} appended to runtime recipes'),

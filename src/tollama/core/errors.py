@@ -50,6 +50,12 @@ class UnsupportedMediaType(InvalidRequest):
     status_code = 415
 
 
+class RequestTimeout(InvalidRequest):
+    """The client stopped sending its request body."""
+
+    status_code = 408
+
+
 class Unauthorized(TollamaError):
     status_code = 401
     exit_code = 5

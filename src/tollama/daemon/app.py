@@ -20,6 +20,7 @@ from starlette.routing import Route
 from tollama import __version__
 from tollama.core.config import is_loopback_host
 from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
+from tollama.daemon.body_budget import BodyBudget
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.middleware import JsonBodyMiddleware
@@ -53,7 +54,12 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     install_openapi(app)
     # add_middleware wraps: the last added is the outermost.
     cors = cors_options(settings.origins)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.limits.max_request_bytes,
+        budget=BodyBudget(settings.max_body_bytes_in_flight),
+        body_timeout=settings.body_timeout,
+    )
     app.add_middleware(JsonBodyMiddleware, origin_allowed=CORSMiddleware(app, **cors).is_allowed_origin)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors)

@@ -48,6 +48,10 @@ class DaemonSettings:
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # plain keys: never printed
     origins: tuple[str, ...] = ()
     shutdown_grace: float = 10.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1024
+    max_body_bytes_in_flight: int = 128 * 1024 * 1024
     runtime_installer: str = "auto"
     runtime_extra_steps: dict[str, list[list[str]]] = field(default_factory=dict)
     _config_cache: dict[Path, tuple[tuple[int, int, int] | None, TollamaConfig]] = field(
@@ -79,6 +83,10 @@ class DaemonSettings:
             api_keys=tuple(list_env("TOLLAMA_API_KEYS", environ)),
             origins=tuple(list_env("TOLLAMA_ORIGINS", environ)),
             shutdown_grace=float_env("TOLLAMA_SHUTDOWN_GRACE_SECONDS", environ),
+            header_timeout=float_env("TOLLAMA_HEADER_TIMEOUT_SECONDS", environ),
+            body_timeout=float_env("TOLLAMA_BODY_TIMEOUT_SECONDS", environ),
+            max_connections=int_env("TOLLAMA_MAX_CONNECTIONS", environ, minimum=1),
+            max_body_bytes_in_flight=int_env("TOLLAMA_MAX_BODY_BYTES_IN_FLIGHT", environ, minimum=1),
             runtime_installer=runtime_installer(environ),
             runtime_extra_steps=runtime_extra_steps(environ),
         )
