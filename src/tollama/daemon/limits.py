@@ -14,8 +14,10 @@ from typing import Any
 
 from tollama.core.errors import InvalidRequest, RequestTimeout, RequestTooLarge, ServerBusy
 from tollama.core.schemas import ForecastRequest, ModelManifest
+from tollama.daemon.bodies import BODY_SCOPE_KEY
 from tollama.daemon.body_budget import BodyBudget
 from tollama.daemon.errors import error_response
+from tollama.daemon.memory_return import after_large_body
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # Every forecast value the daemon builds and serialises (series x horizon x (1 + quantiles)):
@@ -111,6 +113,8 @@ class BodyLimitMiddleware:
                 await self.app(scope, _replay(body, receive), send)
         finally:
             await self.budget.release(held[0])
+            scope.pop(BODY_SCOPE_KEY, None)  # the body's bytes, not kept alive by cycles through the scope
+            after_large_body(held[0])
 
     async def _read(self, scope: Scope, receive: Any, held: list[int]) -> bytes | None:
         """The whole body, or None when the client left; raises the 413, 408 or 503."""

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from tollama.core.errors import TollamaError
 from tollama.daemon.app import create_app
+from tollama.daemon.memory_return import exec_with_one_heap
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.slow_clients import with_header_timeout
 
@@ -74,6 +75,7 @@ def run(settings: DaemonSettings | None = None) -> None:
 
 
 def main() -> None:
+    exec_with_one_heap()
     try:
         run()
     except TollamaError as exc:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 
 from tollama.core.config import Paths
+from tollama.daemon.memory_return import runner_heap_env
 from tollama.daemon.runner_process import RunnerProcess
 from tollama.daemon.supervisor import SpawnFn
 
@@ -36,6 +37,7 @@ def runner_env() -> dict[str, str]:
     env.setdefault("PYTHONUNBUFFERED", "1")
     env["HF_HUB_DISABLE_TELEMETRY"] = "1"
     env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"  # nor the token file under HF_HOME, for any hub call
+    runner_heap_env(env)
     return env
 
 
