@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tollama.core.errors import InvalidRequest
+from tollama.core.errors import InvalidRequest, TollamaError
 from tollama.core.files import atomic_write_text
 
 DEFAULT_HOST = "127.0.0.1"
@@ -244,6 +244,10 @@ class PullConfig(_Section):
     no_proxy: str | None = None
     hf_home: str | None = None
     offline: bool | None = None
+    # A pull request may choose hf_home and proxies only when this is true (and hf_home only
+    # inside ``allowed_roots``, comma-separated; default: TOLLAMA_HOME and ~/.cache/huggingface).
+    allow_request_settings: bool | None = None
+    allowed_roots: str | None = None
 
 
 class DaemonConfig(_Section):
@@ -277,9 +281,11 @@ CONFIG_KEYS: dict[str, str] = {
     "pull.no_proxy": "hosts that bypass the proxy",
     "pull.hf_home": "Hugging Face cache home used by pulls",
     "pull.offline": "pull from the local cache only (true/false)",
+    "pull.allow_request_settings": "let a pull request choose hf_home and proxies (true/false; default false)",
+    "pull.allowed_roots": "folders (comma-separated) a request's hf_home must lie in",
     "daemon.auto_bootstrap": "build per-family runtimes on first use (true/false)",
 }
-_BOOL_KEYS = frozenset({"pull.offline", "daemon.auto_bootstrap"})
+_BOOL_KEYS = frozenset({"pull.offline", "pull.allow_request_settings", "daemon.auto_bootstrap"})
 _SECRET_WORDS = ("token", "password", "secret", "api_key")
 
 
@@ -296,7 +302,14 @@ def load_config(path: Path) -> TollamaConfig:
 
 
 def save_config(path: Path, config: TollamaConfig) -> None:
-    atomic_write_text(path, config.model_dump_json(indent=2, exclude_none=True) + "\n")
+    """Write config.json atomically; a full disk or a read-only folder is one clear error."""
+    try:
+        atomic_write_text(path, config.model_dump_json(indent=2, exclude_none=True) + "\n")
+    except OSError as exc:
+        raise TollamaError(
+            f"cannot write config file {path} ({exc.strerror or exc}); the old file is unchanged: "
+            "free some disk space or check the folder's permissions"
+        ) from None
 
 
 def get_config_value(config: TollamaConfig, key: str) -> Any:

@@ -50,7 +50,8 @@ async def show(body: ModelRequest, services: ServicesDep) -> ModelManifest:
 
 @router.post("/api/pull")
 async def pull(body: PullRequest, request: Request, services: ServicesDep) -> Response:
-    check_machine_settings(body, request.client.host if request.client else "")
+    host = request.client.host if request.client else ""
+    check_machine_settings(body, host, services.settings.config(), services.settings.paths.home)
     return await respond(services.pulls.events(body), stream=body.stream)
 
 
