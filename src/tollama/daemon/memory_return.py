@@ -34,6 +34,13 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
 _MALLOC_TRIM = _find_malloc_trim()
 
 
+def one_heap_env() -> dict[str, str]:
+    """What a launcher adds to the daemon's environment so that it need not re-exec itself."""
+    if _MALLOC_TRIM is None or "MALLOC_ARENA_MAX" in os.environ:
+        return {}
+    return {"MALLOC_ARENA_MAX": "1", ONE_HEAP_MARK: "1"}
+
+
 def exec_with_one_heap() -> None:
     """Restart this daemon process (same pid) with ``MALLOC_ARENA_MAX=1``, once, on glibc.
 
@@ -42,10 +49,10 @@ def exec_with_one_heap() -> None:
     returned. With one heap ``malloc_trim`` returns it all, and the GIL serialises these threads
     anyway. glibc reads the setting only at process start (``mallopt`` later did not help).
     """
-    if _MALLOC_TRIM is None or "MALLOC_ARENA_MAX" in os.environ:
+    extra = one_heap_env()
+    if not extra:
         return
-    os.environ["MALLOC_ARENA_MAX"] = "1"
-    os.environ[ONE_HEAP_MARK] = "1"
+    os.environ.update(extra)
     os.execv(sys.executable, [sys.executable, "-m", "tollama.daemon.serve"])
 
 
