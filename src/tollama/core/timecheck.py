@@ -17,6 +17,7 @@ Results are cached by bytes: the series of one request often share their timesta
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from tollama.core.bytecache import ByteLRU
 from tollama.core.schemas import SeriesInput
 from tollama.core.timeindex import infer_freq_of, parse_freq
 
-INDEX_CACHE_BYTES = 32 * 1024 * 1024
+INDEX_CACHE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,12 @@ def _unreadable(sid: str, timestamps: list[str], i: int) -> ValueError:
     )
 
 
-def _grid_positions(sid, index, timestamps, freq, offset, max_length):  # type: ignore[no-untyped-def]
+Grid = Callable[[np.ndarray], pd.DatetimeIndex]
+
+
+def _grid_positions(
+    sid: str, index: pd.DatetimeIndex, timestamps: list[str], freq: str, offset: pd.DateOffset, max_length: int
+) -> tuple[np.ndarray, Grid]:
     """Each timestamp's step number from the first, and a function from step numbers to dates."""
     ns = index.asi8
     first = index[0]
@@ -166,9 +172,13 @@ def _grid_positions(sid, index, timestamps, freq, offset, max_length):  # type: 
         def grid(at: np.ndarray) -> pd.DatetimeIndex:
             return pd.DatetimeIndex(ns[0] + at * step, tz=index.tz)
     else:
-        typical = max((first + offset - first).value, 1)
-        _check_length(sid, freq, int((ns[-1] - ns[0]) // typical * 10 // 9) + 2, max_length * 10 // 9 + 2)
-        steps = pd.DatetimeIndex([first]).append(pd.date_range(start=first + offset, end=index[-1], freq=offset))
+        try:
+            typical = max((first + offset - first).value, 1)
+            _check_length(sid, freq, int((ns[-1] - ns[0]) // typical * 10 // 9) + 2, max_length * 10 // 9 + 2)
+            after = pd.date_range(start=first + offset, end=index[-1], freq=offset)
+        except (OverflowError, pd.errors.OutOfBoundsDatetime):
+            raise ValueError(f"series '{sid}': one step of {freq!r} goes past the year 2262") from None
+        steps = pd.DatetimeIndex([first]).append(after)
         positions = steps.get_indexer(index)
         off = np.flatnonzero(positions < 0)
 

@@ -31,7 +31,7 @@ _ALIASES = {
     "A": "YE",
 }
 MAX_STEP_NANOS = 100 * 366 * 86_400 * 10**9
-STEPS_CACHE_BYTES = 16 * 1024 * 1024
+STEPS_CACHE_BYTES = 4 * 1024 * 1024
 
 
 @lru_cache(maxsize=256)

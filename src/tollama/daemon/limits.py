@@ -17,7 +17,7 @@ from tollama.core.schemas import ForecastRequest, ModelManifest
 from tollama.daemon.bodies import BODY_SCOPE_KEY
 from tollama.daemon.body_budget import BodyBudget
 from tollama.daemon.errors import error_response
-from tollama.daemon.memory_return import after_large_body
+from tollama.daemon.memory_return import after_large_request
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # Every forecast value the daemon builds and serialises (series x horizon x (1 + quantiles)):
@@ -102,7 +102,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        held = [0]
+        held, sent = [0], [0]
         try:
             try:
                 body = await self._read(scope, receive, held)
@@ -110,11 +110,11 @@ class BodyLimitMiddleware:
                 await error_response(exc)(scope, receive, send)
                 return
             if body is not None:
-                await self.app(scope, _replay(body, receive), send)
+                await self.app(scope, _replay(body, receive), _counting(send, sent))
         finally:
             await self.budget.release(held[0])
             scope.pop(BODY_SCOPE_KEY, None)  # the body's bytes, not kept alive by cycles through the scope
-            after_large_body(held[0])
+            after_large_request(held[0] + sent[0])
 
     async def _read(self, scope: Scope, receive: Any, held: list[int]) -> bytes | None:
         """The whole body, or None when the client left; raises the 413, 408 or 503."""
@@ -161,6 +161,17 @@ async def _discard_upload(receive: Any, budget: int) -> None:
                 if message["type"] != "http.request" or not message.get("more_body", False):
                     return
                 budget -= len(message.get("body", b""))
+
+
+def _counting(send: Any, sent: list[int]) -> Any:
+    """A ``send`` that adds up the response's body bytes (a large answer leaves memory behind too)."""
+
+    async def counting(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            sent[0] += len(message.get("body", b""))
+        await send(message)
+
+    return counting
 
 
 def _replay(body: bytes, receive: Any) -> Any:

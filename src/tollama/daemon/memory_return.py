@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 
-TRIM_AFTER_BYTES = 1024 * 1024  # bodies smaller than this leave little behind: no trim
+TRIM_AFTER_BYTES = 256 * 1024  # requests and answers smaller than this leave little behind: no trim
 
 
 ONE_HEAP_MARK = "TOLLAMA_ONE_HEAP"  # set with MALLOC_ARENA_MAX by us: runners do not inherit either
@@ -65,8 +65,8 @@ def runner_heap_env(env: dict[str, str]) -> None:
 _pending: asyncio.Task[None] | None = None
 
 
-def after_large_body(size: int) -> None:
-    """Once a request of ``size`` body bytes is answered: trim, in a thread, one trim at a time."""
+def after_large_request(size: int) -> None:
+    """Once a request of ``size`` body bytes (in and out) is answered: trim, in a thread, one at a time."""
     global _pending
     if _MALLOC_TRIM is None or size < TRIM_AFTER_BYTES or (_pending is not None and not _pending.done()):
         return
