@@ -82,7 +82,9 @@ def main() -> int:
     report.header(" ".join(sys.argv))
     with own_daemon("mock") as daemon, httpx.Client(base_url=daemon.base_url, timeout=600, trust_env=False) as http:
         pid = daemon.process.pid
-        assert post(http, big_body(-1, 1000)) == 200 and post(http, horizon_body(-1)) == 200  # warm
+        # Warm: one request of each kind, large enough to take the worker-thread path (first use).
+        assert post(http, big_body(-1, 20_000)) == 200 and post(http, horizon_body(-1)) == 200
+        time.sleep(1.0)
         before = status_mb(pid, "VmRSS")
         statuses = []
         for index in range(args.big):  # a connection each, as separate clients would

@@ -29,6 +29,7 @@ from tollama.core.schemas import SeriesInput
 from tollama.core.timeindex import infer_freq_of, parse_freq
 
 INDEX_CACHE_BYTES = 8 * 1024 * 1024
+CACHED_LENGTH = 100_000  # series longer than this are checked afresh each time
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ def check_time_index(series: SeriesInput, max_length: int = 1_000_000) -> IndexC
             raise ValueError(f"series '{sid}': {exc}") from None
     if not timestamps:
         return IndexCheck(freq, len(series.target))
+    if len(timestamps) > CACHED_LENGTH:  # one long series: nothing to share, and an entry kept now
+        return _check(sid, timestamps, freq, max_length)  # would pin memory freed around it
     key = (len(timestamps), timestamps[0], timestamps[-1], hash(tuple(timestamps)), freq, max_length)
     known = _CHECKED.get(key)
     if known is None:

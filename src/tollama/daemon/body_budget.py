@@ -14,7 +14,7 @@ import asyncio
 from tollama.core.errors import ServerBusy
 
 DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 128 * 1024 * 1024
-WAIT_SECONDS = 10.0
+WAIT_SECONDS = 30.0
 RETRY_AFTER_SECONDS = "2"
 
 
