@@ -92,4 +92,9 @@ def test_a_million_points_are_checked_well_under_a_second():
     started = time.perf_counter()
     with pytest.raises(ValueError, match=r"timestamps\[500001\] .* repeats timestamps\[500000\]"):
         check_time_index(series)
-    assert time.perf_counter() - started < 1.0
+    elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    pd.to_datetime(stamps)  # the one parse no check can skip, timed on this (maybe busy) machine
+    parse = time.perf_counter() - started
+    # About 0.15 s on an idle core; a loop over the points in Python would take tens of seconds.
+    assert elapsed < max(1.0, 4 * parse), (elapsed, parse)
