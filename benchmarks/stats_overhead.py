@@ -71,7 +71,8 @@ def request_body(values: np.ndarray, stamps: pd.DatetimeIndex, horizon: int) -> 
 def through_daemon(http: httpx.Client, body: dict) -> tuple[float, np.ndarray, dict]:
     """Seconds for one request as a client sees it (encoding included), its means, the response."""
     started = time.perf_counter()
-    response = http.post("/api/forecast", content=orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+    payload = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    response = http.post("/api/forecast", content=payload, headers={"Content-Type": "application/json"})
     elapsed = time.perf_counter() - started
     response.raise_for_status()
     data = response.json()

@@ -73,6 +73,21 @@ def test_csv_whose_frequency_cannot_be_inferred_needs_freq(mock_daemon: DaemonPr
     assert "--freq D" in ran.stderr and "Traceback" not in ran.stderr
     fixed = _run(mock_daemon, "--csv", str(data), "--horizon", "1", "--freq", "D", "--json")
     assert fixed.returncode == 0 and json.loads(fixed.stdout)["forecasts"][0]["timestamps"] == ["2025-01-10"]
+    # The six missing days are gaps, said out loud (issue 15, point 1), not a shifted series.
+    assert "series 'odd': 6 missing 'D' steps (the first at 2025-01-03)" in json.loads(fixed.stdout)["warnings"][0]
+
+
+def test_a_csv_with_missing_days_is_forecast_from_its_real_last_day_with_a_warning(
+    mock_daemon: DaemonProcess, tmp_path: Path
+):
+    """The issue's case: Thu..Sun, then three days missing, then Thu..Sat, run with --freq D."""
+    days = ["2025-01-02", "2025-01-03", "2025-01-04", "2025-01-05", "2025-01-09", "2025-01-10", "2025-01-11"]
+    data = tmp_path / "shop.csv"
+    data.write_text("ds,y\n" + "".join(f"{day},{i}\n" for i, day in enumerate(days, 1)))
+    ran = _run(mock_daemon, "--csv", str(data), "--horizon", "2", "--freq", "D")
+    assert ran.returncode == 0, ran.stderr
+    assert "series 'shop': 3 missing 'D' steps (the first at 2025-01-06)" in ran.stderr
+    assert "2025-01-12" in ran.stdout and "2025-01-13" in ran.stdout  # after the real last day, not shifted
 
 
 @pytest.mark.parametrize(

@@ -72,9 +72,12 @@ def test_freq_inference_failure_is_raised_before_anything_is_sent(client: Client
     irregular = pd.DataFrame({"ds": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-09"]), "y": [1.0, 2.0, 3.0]})
     with pytest.raises(InvalidRequest, match="cannot infer the frequency of series 'series'"):
         client.forecast(irregular, model="mock", horizon=1)
-    assert client.forecast(irregular, model="mock", horizon=1, freq="7D").df["ds"].tolist() == [
-        pd.Timestamp("2025-01-16")
+    # With freq the six missing days are gaps, forecast from the real last day (issue 15, point 1).
+    assert client.forecast(irregular, model="mock", horizon=1, freq="D").df["ds"].tolist() == [
+        pd.Timestamp("2025-01-10")
     ]
+    with pytest.raises(InvalidRequest, match=r"timestamps\[1\] '2025-01-02' is not a whole number of '7D' steps"):
+        client.forecast(irregular, model="mock", horizon=1, freq="7D")
 
 
 def test_request_and_dict_inputs_still_answer_a_forecast_response(client: Client):

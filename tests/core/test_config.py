@@ -79,3 +79,27 @@ def test_redact_masks_secret_keys_and_url_credentials():
 )
 def test_parse_host(value, expected):
     assert parse_host(value) == expected
+
+
+def test_config_set_on_a_full_disk_is_one_clear_error_and_keeps_the_old_file(tollama_home, monkeypatch):
+    """Issue 15, point 10: on main `tollama config set` printed a traceback on a full disk."""
+    import errno
+    import os
+
+    from typer.testing import CliRunner
+
+    from tollama.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["config", "set", "default_model", "mock"]).exit_code == 0
+    before = (tollama_home / "config.json").read_text()
+
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = runner.invoke(app, ["config", "set", "default_model", "other"])
+    assert result.exit_code == 10, result.output
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert (tollama_home / "config.json").read_text() == before
+    assert [p.name for p in tollama_home.iterdir()] == ["config.json"]  # no temp file left behind

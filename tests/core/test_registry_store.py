@@ -7,6 +7,8 @@ from tollama.core.registry import check_model_name, get_spec, load_registry
 from tollama.core.schemas import ModelManifest
 from tollama.core.store import ModelStore
 
+MOCK = ModelManifest(**get_spec("mock").model_dump(), pulled_at="2025-01-01T00:00:00+00:00")
+
 SPEC_MODELS = {
     "mock",
     "chronos2",
@@ -58,5 +60,23 @@ def test_store_writes_atomically_and_deletes(tmp_path):
 def test_corrupt_manifest_is_a_clear_error_naming_the_file(tmp_path):
     (tmp_path / "mock").mkdir()
     (tmp_path / "mock" / "manifest.json").write_text("{")
-    with pytest.raises(TollamaError, match=r"manifest .*mock/manifest\.json is corrupt"):
+    with pytest.raises(TollamaError, match=r"model 'mock' is broken .*mock/manifest\.json.*tollama pull mock"):
         ModelStore(tmp_path).get("mock")
+
+
+def test_a_broken_manifest_is_reported_for_that_model_only_and_pull_or_rm_repairs_it(tmp_path):
+    """Issue 15, point 9: on main one corrupt manifest made `list` fail for every model."""
+    store = ModelStore(tmp_path)
+    store.put(MOCK)
+    (tmp_path / "chronos2" / "manifest.json").mkdir(parents=True)  # a folder where the file should be
+    (tmp_path / "sundial").mkdir()
+    (tmp_path / "sundial" / "manifest.json").write_bytes(b"\xff{")
+    good, broken = store.scan()
+    assert [m.name for m in good] == ["mock"]
+    assert broken == {"chronos2": "manifest is a folder", "sundial": "manifest is unreadable (UnicodeDecodeError)"}
+    with pytest.raises(ModelNotFound, match="model 'chronos2' is broken"):
+        store.get("chronos2")
+    store.put(MOCK.model_copy(update={"name": "chronos2"}))  # a pull writes over the folder
+    assert store.get("chronos2").name == "chronos2"
+    store.delete("sundial")
+    assert not (tmp_path / "sundial").exists() and store.scan()[1] == {}

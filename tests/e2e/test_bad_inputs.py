@@ -18,7 +18,7 @@ CASES = [
     (_body({"target": [1.0, "x"]}), "target"),
     (_body({"timestamps": ["2025-01-01"]}), "timestamps has 1 values but target has 2"),
     (_body({"freq": "fortnightly"}), "series 's1': freq 'fortnightly' is not a pandas frequency"),
-    (_body({"timestamps": ["2025-01-01", "not a date"]}), "timestamp 'not a date' cannot be parsed"),
+    (_body({"timestamps": ["2025-01-01", "not a date"]}), "series 's1': timestamps[1] 'not a date' cannot be parsed"),
     (_body(horizon=0), "horizon"),
     (_body(quantiles=[0.5, 1.5]), "quantile 1.5 is outside (0, 1)"),
     (_body(quantiles=[0.2, 0.2]), "duplicates"),
@@ -53,8 +53,8 @@ def test_bad_input_is_a_400_with_a_clear_message(pulled, body, expected):
 
 
 def test_not_json_and_wrong_shapes_are_400(pulled):
-    assert pulled.post("/api/forecast", content=b"{nope").status_code == 400
-    assert "not valid JSON" in pulled.post("/api/forecast", content=b"{nope").json()["error"]
+    not_json = pulled.post("/api/forecast", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["error"]
     missing = pulled.post("/api/forecast", json={"model": "mock", "series": [GOOD_SERIES]})
     assert missing.status_code == 400 and missing.json()["error"] == "missing required field 'horizon'"
 

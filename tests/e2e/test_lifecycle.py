@@ -19,7 +19,12 @@ def test_version_and_health(http):
 
 
 def test_pull_streams_ollama_shaped_progress_then_success(http):
-    response = http.post("/api/pull", content=b'{"name": "mock"}')  # curl -d sends no JSON content type
+    # curl -d sends a form content type, which a web page could send too: refused (issue 15, point 3).
+    form = http.post(
+        "/api/pull", content=b'{"name": "mock"}', headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status_code == 415 and "Content-Type: application/json" in form.json()["error"]
+    response = http.post("/api/pull", content=b'{"name": "mock"}', headers={"Content-Type": "application/json"})
     assert response.headers["content-type"] == "application/x-ndjson"
     lines = [orjson.loads(line) for line in response.text.splitlines()]
     assert [line["status"] for line in lines] == ["pulling manifest", "verifying", "writing manifest", "success"]

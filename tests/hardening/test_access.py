@@ -48,6 +48,7 @@ def test_bind_check_and_header_parsing(tmp_path):
     ]
     allowed = ["localhost", "localhost:11435", "127.0.0.1:1", "[::1]:11435", "LOCALHOST", None]
     refused = ["evil.example", "evil.example:11435", "127.0.0.1.nip.io", "[::1", "localhost.evil.example"]
+    refused += ["evil.com@localhost", "evil.com@localhost:11435", "", " "]  # issue 15, point 10
     assert all(is_allowed_host(h) for h in allowed)
     assert not any(is_allowed_host(h) for h in refused)
 

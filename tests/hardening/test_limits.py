@@ -16,6 +16,7 @@ from tollama.testing.daemon import DaemonProcess
 
 MOCK = ModelManifest(**get_spec("mock").model_dump(), pulled_at="2025-01-01T00:00:00+00:00")
 SMALL = {"model": "mock", "horizon": 2, "stream": False, "series": [{"id": "s1", "target": [1.0, 2.0]}]}
+JSON = {"Content-Type": "application/json"}
 
 
 def _request(horizon: int = 2, series: int = 1, length: int = 3, quantiles: int = 0) -> ForecastRequest:
@@ -101,11 +102,11 @@ def test_daemon_refuses_chunked_and_declared_oversized_bodies_and_names_shape_li
             for start in range(0, len(big), 500):
                 yield big[start : start + 500]
 
-        chunked = http.post("/api/forecast", content=chunks())
+        chunked = http.post("/api/forecast", content=chunks(), headers=JSON)
         assert chunked.request.headers.get("transfer-encoding") == "chunked"
         assert "content-length" not in chunked.request.headers
         assert chunked.status_code == 413 and "TOLLAMA_MAX_REQUEST_BYTES" in chunked.json()["error"]
-        declared = http.post("/api/forecast", content=big)
+        declared = http.post("/api/forecast", content=big, headers=JSON)
         assert declared.status_code == 413
         too_far = http.post("/api/forecast", json={**SMALL, "horizon": 6})
         assert too_far.status_code == 400

@@ -2,7 +2,8 @@
 
 Every operation of ``/openapi.json`` gets generated requests, valid and invalid; every answer
 must be a non-5xx status the document lists, with the content type and body schema it lists
-(``case.call_and_validate`` runs schemathesis' default checks). NDJSON bodies are read as the
+(``case.call_and_validate`` runs schemathesis' default checks), and no 200 stream may hide a
+server error in an error line. NDJSON bodies are read as the
 array of their lines (see ``daemon/openapi.py``), so each streamed line is checked too. The mock
 model is installed and a hook points half of the forecasts at it, so the runner path is fuzzed,
 not only the 404 for unknown names.
@@ -82,6 +83,18 @@ def map_body(context: schemathesis.HookContext, body):  # type: ignore[no-untype
     return body
 
 
+def assert_no_hidden_server_error(content: bytes) -> None:
+    """A 200 stream may end in an error line: it must be an input error, never an internal one.
+
+    ``{"error": ..., "status": 4xx}`` lines are the request's fault; a line with status 500, or
+    none (``streaming.py``'s "internal error" line), is a server error hidden behind the 200.
+    """
+    for line in filter(None, content.splitlines()):
+        event = orjson.loads(line)
+        if isinstance(event, dict) and "error" in event:
+            assert isinstance(event.get("status"), int) and event["status"] < 500, f"server error in a stream: {event}"
+
+
 @pytest.fixture(scope="module")
 def fuzzed(
     tmp_path_factory: pytest.TempPathFactory,
@@ -111,7 +124,10 @@ def test_every_operation_conforms_and_never_5xx(fuzzed, mode: schemathesis.Gener
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(timeout=60)
+            response = case.call_and_validate(timeout=60)
+            types = [v[0] for k, v in response.headers.items() if k.lower() == "content-type" and v]
+            if types and types[0].startswith("application/x-ndjson"):
+                assert_no_hidden_server_error(response.content)
 
         try:
             check()

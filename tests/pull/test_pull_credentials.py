@@ -73,6 +73,10 @@ def test_proxy_applies_to_its_pull_only_and_its_password_is_redacted(
 ) -> None:
     publish_model(hub, "chronos-bolt-small")
     dead_proxy = f"http://tollama:pr0xy-s3cret@127.0.0.1:{free_port()}"
+    refused = pull_status(hub_daemon, {"model": "chronos-bolt-small", "http_proxy": dead_proxy})
+    assert refused[0] == 403 and "pull.allow_request_settings" in refused[1]  # not without the config's consent
+    allow = ("config", "set", "pull.allow_request_settings", "true")
+    assert run_cli(*allow, env=hub_daemon.cli_env()).returncode == 0
     status, message = pull_status(hub_daemon, {"model": "chronos-bolt-small", "http_proxy": dead_proxy})
     assert status == 500
     assert f"via proxy http://***:***@127.0.0.1:{dead_proxy.rsplit(':', 1)[1]}" in message
@@ -92,6 +96,8 @@ def test_config_proxy_is_a_default_shown_redacted(hub: LocalHub, hub_daemon: Dae
     assert info["pull_defaults"]["http_proxy"]["source"] == "config"
     assert info["pull_defaults"]["http_proxy"]["value"].startswith("http://***:***@127.0.0.1:")
     assert pull_status(hub_daemon, {"model": "chronos-bolt-small"})[0] == 500
+    allow = ("config", "set", "pull.allow_request_settings", "true")
+    assert run_cli(*allow, env=hub_daemon.cli_env()).returncode == 0
     assert pull_status(hub_daemon, {"model": "chronos-bolt-small", "no_proxy": "127.0.0.1"}) == (200, "")
 
 

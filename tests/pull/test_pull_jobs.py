@@ -113,13 +113,28 @@ def test_close_cancels_running_jobs(close_first: bool) -> None:
 
 
 def test_only_local_clients_choose_cache_folder_and_proxies():
+    import re
+    from pathlib import Path
+
+    from tollama.core.config import TollamaConfig
     from tollama.core.errors import PermissionDenied
     from tollama.core.schemas import PullRequest
     from tollama.daemon.pulling import check_machine_settings
 
-    chosen = PullRequest(model="chronos2", hf_home="/etc", https_proxy="http://evil:1")
-    check_machine_settings(chosen, "127.0.0.1")
-    check_machine_settings(chosen, "::1")
+    allowed = TollamaConfig.model_validate({"pull": {"allow_request_settings": True, "allowed_roots": "/srv/hf"}})
+    chosen = PullRequest(model="chronos2", hf_home="/srv/hf/fast", https_proxy="http://proxy:1")
+    check_machine_settings(chosen, "127.0.0.1", allowed)
+    check_machine_settings(chosen, "::1", allowed)
     check_machine_settings(PullRequest(model="chronos2", offline=True), "10.0.0.7")
     with pytest.raises(PermissionDenied, match="hf_home, https_proxy may only be set by clients on the daemon"):
-        check_machine_settings(chosen, "10.0.0.7")
+        check_machine_settings(chosen, "10.0.0.7", allowed)
+    # Issue 15, point 3: not without the config's consent, and hf_home only inside the allowed roots.
+    with pytest.raises(PermissionDenied, match=r"pull\.allow_request_settings true"):
+        check_machine_settings(chosen, "127.0.0.1", TollamaConfig())
+    for outside in ("/etc", "/srv/hf/../../etc", "/srv/hfx"):
+        with pytest.raises(PermissionDenied, match=f"hf_home {re.escape(outside)} is outside the allowed roots"):
+            check_machine_settings(PullRequest(model="chronos2", hf_home=outside), "127.0.0.1", allowed)
+    home_default = TollamaConfig.model_validate({"pull": {"allow_request_settings": True}})
+    check_machine_settings(
+        PullRequest(model="chronos2", hf_home="/t/home/hf"), "127.0.0.1", home_default, Path("/t/home")
+    )

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from tollama.client import Client
 from tollama.core.config import Paths, env_is_set
 from tollama.core.errors import DaemonUnreachable
+from tollama.daemon.memory_return import one_heap_env
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 
@@ -43,7 +44,7 @@ def start_daemon(client: Client) -> str:
     paths = Paths.from_env()
     paths.logs.mkdir(parents=True, exist_ok=True)
     log_path = paths.logs / "daemon.log"
-    environment = {**os.environ, "TOLLAMA_HOST": f"{host}:{port}"}
+    environment = {**os.environ, **one_heap_env(), "TOLLAMA_HOST": f"{host}:{port}"}
     with open(log_path, "ab") as log:
         subprocess.Popen(
             [sys.executable, "-m", "tollama.daemon.serve"],

@@ -53,8 +53,10 @@ def _client(base_url: str | None, timeout: float | None = None) -> Client:
 @app.command()
 def serve() -> None:
     """Start the daemon (TOLLAMA_HOST=host:port, default 127.0.0.1:11435)."""
+    from tollama.daemon.memory_return import exec_with_one_heap
     from tollama.daemon.serve import run as run_daemon
 
+    exec_with_one_heap()  # re-runs this daemon as `python -m tollama.daemon.serve`, same pid
     with handle_errors():
         run_daemon()
 
@@ -102,7 +104,7 @@ def list_cmd(
             return
         print_table(
             ["NAME", "FAMILY", "SIZE", "MODIFIED"],
-            [[m.name, m.family, human_size(m.size), human_ago(m.modified_at)] for m in models],
+            [[m.name, m.family, human_size(m.size), m.error or human_ago(m.modified_at)] for m in models],
         )
 
 

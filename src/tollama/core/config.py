@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tollama.core.errors import InvalidRequest
+from tollama.core.errors import InvalidRequest, TollamaError
 from tollama.core.files import atomic_write_text
 
 DEFAULT_HOST = "127.0.0.1"
@@ -61,6 +61,13 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_MAX_SERIES_LENGTH": ("1000000", "most points in one input series"),
     "TOLLAMA_MAX_QUANTILES": ("99", "most quantile levels in one request (registry limits may be lower)"),
     "TOLLAMA_SHUTDOWN_GRACE_SECONDS": ("10", "on SIGTERM, how long in-flight requests may finish before 503"),
+    "TOLLAMA_MAX_BODY_BYTES_IN_FLIGHT": (
+        str(128 * 1024 * 1024),
+        "request-body bytes held at once across requests; the excess waits, then gets 503 with Retry-After",
+    ),
+    "TOLLAMA_HEADER_TIMEOUT_SECONDS": ("10", "a connection whose request headers take longer is closed"),
+    "TOLLAMA_BODY_TIMEOUT_SECONDS": ("30", "a request body that stops arriving this long gets 408"),
+    "TOLLAMA_MAX_CONNECTIONS": ("1024", "open connections (and requests) at once; the excess gets 503"),
     "TOLLAMA_RUNTIMES_DIR": ("", "runtimes folder (default: $TOLLAMA_HOME/runtimes); shareable across homes"),
     "TOLLAMA_RUNTIME_INSTALLER": ("auto", "tool that builds runtimes: auto (uv when found, else pip), uv or pip"),
     "TOLLAMA_RUNTIME_EXTRA_STEPS": ("", 'JSON {"family": [["pip", "args"], ...]} appended to runtime recipes'),
@@ -237,6 +244,10 @@ class PullConfig(_Section):
     no_proxy: str | None = None
     hf_home: str | None = None
     offline: bool | None = None
+    # A pull request may choose hf_home and proxies only when this is true (and hf_home only
+    # inside ``allowed_roots``, comma-separated; default: TOLLAMA_HOME and ~/.cache/huggingface).
+    allow_request_settings: bool | None = None
+    allowed_roots: str | None = None
 
 
 class DaemonConfig(_Section):
@@ -277,10 +288,12 @@ CONFIG_KEYS: dict[str, str] = {
     "pull.no_proxy": "hosts that bypass the proxy",
     "pull.hf_home": "Hugging Face cache home used by pulls",
     "pull.offline": "pull from the local cache only (true/false)",
+    "pull.allow_request_settings": "let a pull request choose hf_home and proxies (true/false; default false)",
+    "pull.allowed_roots": "folders (comma-separated) a request's hf_home must lie in",
     "daemon.auto_bootstrap": "build per-family runtimes on first use (true/false)",
     "mcp.allow_pull": "let MCP agents pull models (true/false)",
 }
-_BOOL_KEYS = frozenset({"pull.offline", "daemon.auto_bootstrap", "mcp.allow_pull"})
+_BOOL_KEYS = frozenset({"pull.offline", "pull.allow_request_settings", "daemon.auto_bootstrap", "mcp.allow_pull"})
 _SECRET_WORDS = ("token", "password", "secret", "api_key")
 
 
@@ -291,13 +304,20 @@ def load_config(path: Path) -> TollamaConfig:
     try:
         data = json.loads(path.read_text(encoding="utf-8") or "{}")
         return TollamaConfig.model_validate(data)
-    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else _first_error(exc)
+    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError, OSError) as exc:
+        first = _first_error(exc) if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
         raise InvalidRequest(f"config file {path} is invalid ({first}); fix or delete it") from exc
 
 
 def save_config(path: Path, config: TollamaConfig) -> None:
-    atomic_write_text(path, config.model_dump_json(indent=2, exclude_none=True) + "\n")
+    """Write config.json atomically; a full disk or a read-only folder is one clear error."""
+    try:
+        atomic_write_text(path, config.model_dump_json(indent=2, exclude_none=True) + "\n")
+    except OSError as exc:
+        raise TollamaError(
+            f"cannot write config file {path} ({exc.strerror or exc}); the old file is unchanged: "
+            "free some disk space or check the folder's permissions"
+        ) from None
 
 
 def get_config_value(config: TollamaConfig, key: str) -> Any:

@@ -46,6 +46,16 @@ class RequestTooLarge(InvalidRequest):
     status_code = 413
 
 
+class UnsupportedMediaType(InvalidRequest):
+    status_code = 415
+
+
+class RequestTimeout(InvalidRequest):
+    """The client stopped sending its request body."""
+
+    status_code = 408
+
+
 class Unauthorized(TollamaError):
     status_code = 401
     exit_code = 5
@@ -78,6 +88,10 @@ class RunnerUnavailable(TollamaError):
 
     status_code = 503
     request_started: bool = True
+    RETRY_AFTER_SECONDS = "5"  # a replacement runner starts on the next request
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": self.RETRY_AFTER_SECONDS, **(headers or {})})
 
 
 class ForecastTimeout(TollamaError):

@@ -17,7 +17,7 @@ MAX_MODEL_NAME_LENGTH = 128
 
 def check_model_name(name: str) -> str:
     """A model name is a plain token, never a path; returns it unchanged."""
-    if not name or len(name) > MAX_MODEL_NAME_LENGTH or not MODEL_NAME_PATTERN.match(name) or ".." in name:
+    if not name or len(name) > MAX_MODEL_NAME_LENGTH or not MODEL_NAME_PATTERN.fullmatch(name) or ".." in name:
         raise InvalidRequest(f"invalid model name {name!r}: use letters, digits, '.', '_' or '-' (no paths)")
     return name
 

@@ -26,6 +26,7 @@ COVARIATES_SCHEMA: dict[str, Any] = {
 }
 MODEL_NAME_SCHEMA = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.?$", "maxLength": 128}
 METRIC_NAMES = ("mape", "mase", "smape", "mae", "rmse", "wql")
+MAX_NESTING = 32  # levels of lists and objects in free-form sections (options, family parameters)
 MetricName = Literal["mape", "mase", "smape", "mae", "rmse", "wql"]
 
 
@@ -92,16 +93,24 @@ def _preview(value: Any) -> str:
     return reprlib.repr(value)
 
 
-def _check_encodable(value: Any, where: str) -> None:
-    """Free-form sections go to runners as JSON frames, where integers are at most 64 bits."""
+def _check_encodable(value: Any, where: str, depth: int = 0) -> None:
+    """Free-form sections go to runners as JSON frames: integers of at most 64 bits, finite
+    numbers, and at most ``MAX_NESTING`` levels (orjson writes no more than 254)."""
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         raise ValueError(f"{where} holds an integer outside the 64-bit range")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is not a finite number ({value})")
+    if isinstance(value, float) and abs(value) >= 2.0**64 and value.is_integer():
+        # orjson reads an integer beyond 64 bits as a float: refused like the integer it was.
+        raise ValueError(f"{where} holds a number outside the 64-bit integer range")
+    if isinstance(value, dict | list) and depth >= MAX_NESTING:
+        raise ValueError(f"{where} is nested more than {MAX_NESTING} levels deep")
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_encodable(item, f"{where}.{key}")
+            _check_encodable(item, f"{where}.{key}", depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_encodable(item, f"{where}[{index}]")
+            _check_encodable(item, f"{where}[{index}]", depth + 1)
 
 
 class SeriesInput(_Wire):
@@ -397,6 +406,7 @@ class ModelSummary(_Wire):
     modified_at: str
     license: str
     capabilities: Capabilities
+    error: str | None = None  # set for a broken install (unreadable manifest): pull or rm repairs it
 
 
 class TagsResponse(_Wire):

@@ -7,11 +7,14 @@ users plot against). Timestamps keep the input's style: dates stay dates.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
+from pandas.tseries.offsets import Tick
 
+from tollama.core.bytecache import ByteLRU
 from tollama.core.schemas import SeriesInput
 
 # pandas 2.2 renamed some aliases; accept the names users still type.
@@ -27,89 +30,100 @@ _ALIASES = {
     "Y": "YE",
     "A": "YE",
 }
+MAX_STEP_NANOS = 100 * 366 * 86_400 * 10**9
+STEPS_CACHE_BYTES = 4 * 1024 * 1024
 
 
 @lru_cache(maxsize=256)
 def parse_freq(freq: str) -> pd.DateOffset:
-    """A pandas offset for ``freq``; ValueError with a clear message when unknown."""
+    """A positive pandas offset for ``freq``; ValueError with a clear message otherwise.
+
+    Cached by count: keys are the short strings users type, and each value is a small offset.
+    """
     text = freq.strip()
-    candidates = [_ALIASES.get(text, text), text]
-    for candidate in candidates:
+    if not text:
+        raise ValueError("freq is empty; give a pandas frequency (e.g. 'D', 'h', 'W', 'MS', '15min') or omit it")
+    offset = None
+    for candidate in (_ALIASES.get(text, text), text):
         try:
-            return to_offset(candidate)
+            with warnings.catch_warnings():  # pandas warns about deprecated aliases it still reads
+                warnings.simplefilter("ignore", FutureWarning)
+                offset = to_offset(candidate)
+            break
         except ValueError:
             continue
-    raise ValueError(f"freq {freq!r} is not a pandas frequency (e.g. 'D', 'h', 'W', 'MS', '15min')")
+    if offset is None:
+        raise ValueError(f"freq {freq!r} is not a pandas frequency (e.g. 'D', 'h', 'W', 'MS', '15min')")
+    if offset.n <= 0:
+        raise ValueError(f"freq {freq!r} is not a positive step; use e.g. 'D' or '2h'")
+    if isinstance(offset, Tick) and offset.nanos > MAX_STEP_NANOS:
+        raise ValueError(f"freq {freq!r} is a step of more than 100 years")
+    return offset
 
 
 def forecast_timestamps(series: SeriesInput, horizon: int) -> list[str] | None:
-    """Timestamps of the forecast steps, or None when the series has no timestamps/freq."""
+    """Timestamps of the forecast steps, or None when the series has no timestamps/freq.
+
+    ValueError naming the series when the last timestamp cannot be read or a step falls past
+    the last date pandas can represent (2262-04-11).
+    """
     if not series.timestamps or not series.freq:
         return None
-    _parse_timestamp(series.id, series.timestamps[-1])  # a parse error names the series
-    return list(_steps_after(series.timestamps[-1], series.freq, horizon))
+    key = (series.timestamps[-1], series.freq, horizon)
+    steps = _STEPS.get(key)
+    if steps is None:
+        steps = _STEPS.put(key, _steps_after(series.id, *key))
+    return list(steps)
 
 
-@lru_cache(maxsize=1024)
-def _steps_after(last_text: str, freq: str, horizon: int) -> tuple[str, ...]:
-    """Cached per (last timestamp, freq, horizon): the series of one request mostly share them."""
-    offset = parse_freq(freq)
-    last = _parse_timestamp("", last_text)
-    # Start one step after the last timestamp: date_range(start=last) would first roll an
-    # off-anchor start (a Thursday for 'W-SUN') forward to the anchor and lose a step.
-    steps = pd.date_range(start=last + offset, periods=horizon, freq=offset)
+def _steps_after(series_id: str, last_text: str, freq: str, horizon: int) -> tuple[str, ...]:
+    try:
+        offset = parse_freq(freq)
+        last = pd.Timestamp(last_text)
+    except ValueError as exc:
+        raise ValueError(f"series '{series_id}': {exc}") from None
+    if last is pd.NaT:
+        raise ValueError(f"series '{series_id}': timestamp {last_text!r} cannot be parsed")
+    try:
+        # Start one step after the last timestamp: date_range(start=last) would first roll an
+        # off-anchor start (a Thursday for 'W-SUN') forward to the anchor and lose a step.
+        steps = pd.date_range(start=last + offset, periods=horizon, freq=offset)
+    except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
+        raise ValueError(
+            f"series '{series_id}': {horizon} steps of {freq!r} after {last_text!r} go past the last date "
+            "pandas can represent (2262-04-11); use a shorter horizon or a smaller freq"
+        ) from None
     if _is_date_only(last_text) and _all_midnight(steps):
         return tuple(steps.strftime("%Y-%m-%d"))
     return tuple(ts.isoformat() for ts in steps)
 
 
-def check_time_index(series: SeriesInput) -> None:
-    """ValueError naming the series when freq or timestamps cannot be read."""
-    if series.freq:
-        try:
-            parse_freq(series.freq)
-        except ValueError as exc:
-            raise ValueError(f"series '{series.id}': {exc}") from None
-    if series.timestamps:
-        _parse_timestamp(series.id, series.timestamps[0])
-        _parse_timestamp(series.id, series.timestamps[-1])
+def _weigh_steps(steps: tuple[str, ...]) -> int:
+    """About what a tuple of short ASCII strings holds: its slots plus each string object."""
+    return 64 + sum(49 + len(text) + 8 for text in steps[:1]) * len(steps)
+
+
+# Series of one request mostly share their last timestamp, freq and horizon: their steps are
+# computed once. Bounded by bytes: 1,024 distinct 10,000-step horizons once held 768 MB here.
+_STEPS: ByteLRU[tuple[str, ...]] = ByteLRU(STEPS_CACHE_BYTES, _weigh_steps)
 
 
 def infer_freq(timestamps: list[str]) -> str | None:
     """pandas' inferred frequency of the timestamps, or None when irregular or too short."""
-    if len(timestamps) < 3:
-        return None
-    return _infer_freq(tuple(timestamps))
-
-
-@lru_cache(maxsize=64)
-def _infer_freq(timestamps: tuple[str, ...]) -> str | None:
-    """Cached: the series of one request often share their timestamps, and parsing them is slow."""
     try:
-        return pd.infer_freq(pd.DatetimeIndex(pd.to_datetime(list(timestamps))))
+        return infer_freq_of(pd.DatetimeIndex(pd.to_datetime(timestamps)))
     except (ValueError, TypeError):
         return None
 
 
-_PARSED: dict[str, pd.Timestamp] = {}
-_PARSED_LIMIT = 4096
-
-
-def _parse_timestamp(series_id: str, text: str) -> pd.Timestamp:
-    """Parse and remember (bounded): the first and last timestamps repeat across series."""
-    known = _PARSED.get(text)
-    if known is not None:
-        return known
+def infer_freq_of(index: pd.DatetimeIndex) -> str | None:
+    """pandas' inferred frequency of parsed timestamps, or None when irregular or too short."""
+    if len(index) < 3:
+        return None
     try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed") from exc
-    if ts is pd.NaT:
-        raise ValueError(f"series '{series_id}': timestamp {text!r} cannot be parsed")
-    if len(_PARSED) >= _PARSED_LIMIT:
-        _PARSED.clear()
-    _PARSED[text] = ts
-    return ts
+        return pd.infer_freq(index)
+    except (ValueError, TypeError):
+        return None
 
 
 def _is_date_only(text: str) -> bool:

@@ -2,7 +2,8 @@
 the supervisor.
 
 Middleware, outermost first: request id + access log + metrics; CORS (so preflights and
-refusals carry CORS headers); Host and API-key checks; the body-size limit; JSON bodies.
+refusals carry CORS headers); Host and API-key checks; JSON bodies from allowed origins only; the
+body-size limit.
 Access comes before the body limit so that no unauthenticated client makes us read a body.
 """
 
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from tollama import __version__
 from tollama.core.config import is_loopback_host
 from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
+from tollama.daemon.body_budget import BodyBudget
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.mcp_http import McpEndpoint
@@ -35,6 +37,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     """Build the app; refuses (``InvalidRequest``) a non-loopback bind with no API key."""
     settings = settings or DaemonSettings.from_env()
     keys = KeyRing(settings.api_keys, settings.paths.config_file)
+    settings.config()  # a broken config.json is one clear error at start-up, not 400s later
     check_bind(settings.host, keys)
     metrics = DaemonMetrics()
 
@@ -53,10 +56,16 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     install_error_handlers(app)
     install_openapi(app)
     # add_middleware wraps: the last added is the outermost.
-    app.add_middleware(JsonBodyMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
+    cors = cors_options(settings.origins)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.limits.max_request_bytes,
+        budget=BodyBudget(settings.max_body_bytes_in_flight),
+        body_timeout=settings.body_timeout,
+    )
+    app.add_middleware(JsonBodyMiddleware, origin_allowed=CORSMiddleware(app, **cors).is_allowed_origin)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
-    app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
+    app.add_middleware(CORSMiddleware, **cors)
     routers = [module.router for module in (system, models, forecast, runtimes, evaluate, create)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]

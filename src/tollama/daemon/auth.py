@@ -83,9 +83,15 @@ def check_bind(host: str, keys: KeyRing) -> None:
 
 
 def is_allowed_host(header: str | None) -> bool:
-    """A ``Host`` header naming this machine (any port); absent only from HTTP/1.0 clients."""
-    if not header:
+    """A ``Host`` header naming this machine (any port); absent only from HTTP/1.0 clients.
+
+    An empty ``Host`` and one with userinfo (``evil.com@localhost``, which a URL parser reads
+    as ``localhost``) are refused: a Host is a name and a port, nothing else.
+    """
+    if header is None:
         return True
+    if not header.strip() or "@" in header:
+        return False
     try:
         hostname = urlsplit(f"//{header}").hostname
     except ValueError:

@@ -26,10 +26,12 @@ from tollama.core.schemas import (
     RunnerForecast,
     RunnerSeriesForecast,
     SeriesForecast,
+    SeriesInput,
     quantile_key,
 )
 from tollama.core.store import ModelStore
-from tollama.core.timeindex import check_time_index, forecast_timestamps, infer_freq
+from tollama.core.timecheck import check_time_index, gap_warning, with_gaps
+from tollama.core.timeindex import forecast_timestamps
 from tollama.daemon.admission import Admission, ClientGone
 from tollama.daemon.derived import DerivedService, is_derived
 from tollama.daemon.limits import RequestLimits, check_forecast_limits
@@ -83,24 +85,38 @@ class ForecastService:
         check_forecast_limits(manifest, request, self.limits)
         warnings: list[str] = []
         as_sent = request.model == name
-        for series in request.series:
-            try:
-                check_time_index(series)
-            except ValueError as exc:
-                raise InvalidRequest(str(exc)) from None
-            if series.freq is None and series.timestamps:
-                series.freq = infer_freq(series.timestamps)
-                as_sent = False
-            if series.has_gaps and not manifest.capabilities.missing_values:
-                raise InvalidRequest(
-                    f"series '{series.id}': target has null values and model '{name}' cannot take gaps"
-                )
+        checked = [self._check_series(series, request.horizon, manifest, warnings) for series in request.series]
+        as_sent = as_sent and all(new is old for new, old in zip(checked, request.series, strict=True))
+        if not as_sent:
+            request = request.model_copy(update={"series": checked})
         if request.quantiles and not manifest.capabilities.quantiles:
             warnings.append(f"model '{name}' gives point forecasts only; requested quantiles repeat the point forecast")
         fitted, cov_warnings = fit_covariates(request, manifest.capabilities, name)
         warnings.extend(cov_warnings)
         as_sent = as_sent and fitted is request
         return PreparedForecast(manifest, fitted.model_copy(update={"model": name}), warnings, started, as_sent)
+
+    def _check_series(
+        self, series: SeriesInput, horizon: int, manifest: ModelManifest, warnings: list[str]
+    ) -> SeriesInput:
+        """The series as the runner gets it: its time index checked, missing steps as gaps, freq known."""
+        try:
+            index = check_time_index(series, self.limits.max_series_length)
+            if index.gaps:
+                warnings.append(gap_warning(series, index))
+                series = with_gaps(series, index)
+            if series.freq is None and index.freq is not None:
+                series = series.model_copy(update={"freq": index.freq})
+            forecast_timestamps(series, horizon)  # steps past 2262: a 400 now, not a 500 after the work
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        if series.has_gaps and not manifest.capabilities.missing_values:
+            found = f"{index.gaps} missing '{series.freq}' steps" if index.gaps else "null values in target"
+            raise InvalidRequest(
+                f"series '{series.id}' has {found} and model '{manifest.name}' cannot take gaps; "
+                "fill them or use a model that takes missing values"
+            )
+        return series
 
     async def events(
         self,

@@ -12,9 +12,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from tollama.core.errors import InvalidRequest, RequestTooLarge
+from tollama.core.errors import InvalidRequest, RequestTimeout, RequestTooLarge, ServerBusy
 from tollama.core.schemas import ForecastRequest, ModelManifest
+from tollama.daemon.bodies import BODY_SCOPE_KEY
+from tollama.daemon.body_budget import BodyBudget
 from tollama.daemon.errors import error_response
+from tollama.daemon.memory_return import after_large_request
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # Every forecast value the daemon builds and serialises (series x horizon x (1 + quantiles)):
@@ -76,11 +79,18 @@ Scope = dict[str, Any]
 
 
 class BodyLimitMiddleware:
-    """Read the body up to ``max_bytes`` before the app sees it; one byte more is a 413."""
+    """Read the body up to ``max_bytes`` before the app sees it; one byte more is a 413.
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    The bytes are reserved in ``budget`` as they arrive and held until the response ends, and
+    a client that sends nothing for ``body_timeout`` seconds gets a 408 (a stalled upload must
+    not hold a connection and its buffer for ever).
+    """
+
+    def __init__(self, app: Any, max_bytes: int, budget: BodyBudget | None = None, body_timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.budget = budget or BodyBudget()
+        self.body_timeout = body_timeout
 
     def _too_large(self) -> RequestTooLarge:
         return RequestTooLarge(
@@ -92,29 +102,54 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        held, sent = [0], [0]
+        try:
+            try:
+                body = await self._read(scope, receive, held)
+            except (RequestTooLarge, RequestTimeout, ServerBusy) as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+            if body is not None:
+                await self.app(scope, _replay(body, receive), _counting(send, sent))
+        finally:
+            await self.budget.release(held[0])
+            scope.pop(BODY_SCOPE_KEY, None)  # the body's bytes, not kept alive by cycles through the scope
+            after_large_request(held[0] + sent[0])
+
+    async def _read(self, scope: Scope, receive: Any, held: list[int]) -> bytes | None:
+        """The whole body, or None when the client left; raises the 413, 408 or 503."""
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             if int(declared) <= self.max_bytes + DRAIN_BYTES:
                 await _discard_upload(receive, DRAIN_BYTES)
-            await error_response(self._too_large())(scope, receive, send)
-            return
+            raise self._too_large()
+        if declared is not None and declared.isdigit():
+            await self.budget.reserve(int(declared))  # wait for room before reading any of it
+            held[0] = int(declared)
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"the request body stopped arriving for {self.body_timeout:g}s (TOLLAMA_BODY_TIMEOUT_SECONDS)"
+                ) from None
             if message["type"] == "http.disconnect":
-                return  # nobody left to answer
+                return None  # nobody left to answer
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
                 if message.get("more_body", False):
                     await _discard_upload(receive, DRAIN_BYTES)
-                await error_response(self._too_large())(scope, receive, send)
-                return
+                raise self._too_large()
+            if size > held[0]:  # chunked, or more than Content-Length said
+                await self.budget.reserve(size - held[0])
+                held[0] = size
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+                return b"".join(chunks)
 
 
 async def _discard_upload(receive: Any, budget: int) -> None:
@@ -126,6 +161,17 @@ async def _discard_upload(receive: Any, budget: int) -> None:
                 if message["type"] != "http.request" or not message.get("more_body", False):
                     return
                 budget -= len(message.get("body", b""))
+
+
+def _counting(send: Any, sent: list[int]) -> Any:
+    """A ``send`` that adds up the response's body bytes (a large answer leaves memory behind too)."""
+
+    async def counting(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            sent[0] += len(message.get("body", b""))
+        await send(message)
+
+    return counting
 
 
 def _replay(body: bytes, receive: Any) -> Any:

@@ -29,12 +29,14 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying",
 ERRORS: dict[int, str] = {
     400: "Invalid request (the message names the field or limit)",
     401: "Missing or wrong API key",
-    403: "Host header refused (DNS-rebinding guard on loopback binds)",
+    403: "Host header refused (DNS-rebinding guard on loopback binds), or a foreign Origin",
     404: "Model not installed or not in the registry",
+    408: "The request body stopped arriving (TOLLAMA_BODY_TIMEOUT_SECONDS)",
     409: "The model's license needs acceptance",
     413: "Request body larger than TOLLAMA_MAX_REQUEST_BYTES",
+    415: "Request body not sent as Content-Type: application/json",
     500: "Unexpected error (the daemon log has the request id)",
-    503: "Queue full, or the runner is unavailable; see Retry-After when present",
+    503: "Queue full, the runner unavailable, or too many body bytes in flight; see Retry-After",
     504: "The runner did not answer within TOLLAMA_FORECAST_TIMEOUT_SECONDS",
 }
 _BY_OPERATION: dict[tuple[str, str], tuple[int, ...]] = {
@@ -73,7 +75,7 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     if path not in OPEN_PATHS:
         statuses.append(401)
     if "requestBody" in operation:
-        statuses += [400, 413]
+        statuses += [400, 408, 413, 415, 503]
     statuses += _BY_OPERATION.get((path, method), ())
     return sorted(set(statuses))
 

@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from tollama.core.config import is_loopback_host
+from tollama.core.config import TollamaConfig, is_loopback_host
 from tollama.core.errors import LicenseRequired, PermissionDenied, TollamaError
 from tollama.core.license_policy import check_license_policy
 from tollama.core.pull_settings import PULL_KEYS, Setting, resolve_pull_settings
@@ -146,15 +147,44 @@ def check_license(spec: ModelSpec, accepted: bool) -> None:
 MACHINE_SETTINGS = ("hf_home", "https_proxy", "http_proxy", "no_proxy")
 
 
-def check_machine_settings(request: PullRequest, client_host: str) -> None:
-    """Only a client on this machine may pick the daemon's cache folder or proxies.
+def check_machine_settings(
+    request: PullRequest, client_host: str, config: TollamaConfig | None = None, home: Path | None = None
+) -> None:
+    """A request may pick the daemon's cache folder or proxies only when the config allows it.
 
-    A remote client choosing paths or URLs on the daemon's machine would be a way in; remote
-    users set these defaults in the daemon's config instead.
+    They are paths and URLs on the daemon's machine: a web page or a remote client choosing
+    them would be a way in. So: only clients on this machine, only with
+    ``pull.allow_request_settings`` true, and ``hf_home`` only inside ``pull.allowed_roots``.
     """
     chosen = [key for key in MACHINE_SETTINGS if getattr(request, key) is not None]
-    if chosen and not is_loopback_host(client_host):
+    if not chosen:
+        return
+    if not is_loopback_host(client_host):
         raise PermissionDenied(
             f"{', '.join(chosen)} may only be set by clients on the daemon's machine; "
             "set them in the daemon's config instead (`tollama config set pull.<key> ...`)"
         )
+    pull = (config or TollamaConfig()).pull
+    if not pull.allow_request_settings:
+        raise PermissionDenied(
+            f"this daemon does not take {', '.join(chosen)} from requests; set its defaults with "
+            "`tollama config set pull.<key> ...`, or allow requests to choose them with "
+            "`tollama config set pull.allow_request_settings true`"
+        )
+    if request.hf_home is not None:
+        roots = _allowed_roots(pull.allowed_roots, home)
+        chosen_home = Path(request.hf_home).expanduser().resolve()
+        if not any(chosen_home.is_relative_to(root) for root in roots):
+            raise PermissionDenied(
+                f"hf_home {request.hf_home} is outside the allowed roots ({', '.join(map(str, roots))}); "
+                "add a root with `tollama config set pull.allowed_roots <folders>`"
+            )
+
+
+def _allowed_roots(configured: str | None, home: Path | None) -> list[Path]:
+    if configured:
+        names = [name.strip() for name in configured.split(",") if name.strip()]
+    else:
+        names = [str(home)] if home is not None else []
+        names.append("~/.cache/huggingface")
+    return [Path(name).expanduser().resolve() for name in names]

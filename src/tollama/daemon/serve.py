@@ -20,7 +20,9 @@ from fastapi import FastAPI
 
 from tollama.core.errors import TollamaError
 from tollama.daemon.app import create_app
+from tollama.daemon.memory_return import exec_with_one_heap
 from tollama.daemon.settings import DaemonSettings
+from tollama.daemon.slow_clients import with_header_timeout
 
 logger = logging.getLogger("tollama.daemon")
 UVICORN_EXTRA_GRACE_SECONDS = 5.0
@@ -66,11 +68,14 @@ def run(settings: DaemonSettings | None = None) -> None:
         log_level="info",
         access_log=False,  # tollama.access writes one structured line per request instead
         timeout_graceful_shutdown=int(settings.shutdown_grace + UVICORN_EXTRA_GRACE_SECONDS),
+        http=with_header_timeout(settings.header_timeout),
+        limit_concurrency=settings.max_connections,
     )
     DrainingServer(config, app, settings.shutdown_grace).run()
 
 
 def main() -> None:
+    exec_with_one_heap()
     try:
         run()
     except TollamaError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from tollama.core.config import (
     runtime_installer,
 )
 from tollama.core.durations import parse_keep_alive
+from tollama.core.errors import InvalidRequest
 from tollama.daemon.admission import DEFAULT_MAX_QUEUE
 from tollama.daemon.limits import RequestLimits
 
 DEFAULT_KEEP_ALIVE_SECONDS = 300.0
+logger = logging.getLogger("tollama.daemon")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class DaemonSettings:
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # plain keys: never printed
     origins: tuple[str, ...] = ()
     shutdown_grace: float = 10.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 1024
+    max_body_bytes_in_flight: int = 128 * 1024 * 1024
     runtime_installer: str = "auto"
     runtime_extra_steps: dict[str, list[list[str]]] = field(default_factory=dict)
     _config_cache: dict[Path, tuple[tuple[int, int, int] | None, TollamaConfig]] = field(
@@ -76,6 +83,10 @@ class DaemonSettings:
             api_keys=tuple(list_env("TOLLAMA_API_KEYS", environ)),
             origins=tuple(list_env("TOLLAMA_ORIGINS", environ)),
             shutdown_grace=float_env("TOLLAMA_SHUTDOWN_GRACE_SECONDS", environ),
+            header_timeout=float_env("TOLLAMA_HEADER_TIMEOUT_SECONDS", environ),
+            body_timeout=float_env("TOLLAMA_BODY_TIMEOUT_SECONDS", environ),
+            max_connections=int_env("TOLLAMA_MAX_CONNECTIONS", environ, minimum=1),
+            max_body_bytes_in_flight=int_env("TOLLAMA_MAX_BODY_BYTES_IN_FLIGHT", environ, minimum=1),
             runtime_installer=runtime_installer(environ),
             runtime_extra_steps=runtime_extra_steps(environ),
         )
@@ -94,7 +105,14 @@ class DaemonSettings:
             stamp = None
         known = self._config_cache.get(path)
         if known is None or known[0] != stamp or stamp is None:
-            known = (stamp, load_config(path))
+            try:
+                known = (stamp, load_config(path))
+            except InvalidRequest as exc:
+                if known is None:
+                    raise  # at start-up: one clear error, the daemon does not start
+                # Changed under a running daemon (a bad edit, a half-written file): serve on.
+                logger.warning("%s; keeping the config read before until it is fixed", exc.message)
+                known = (stamp, known[1])
             if stamp is not None:
                 self._config_cache[path] = known
         return known[1]

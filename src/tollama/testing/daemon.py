@@ -15,6 +15,8 @@ from types import TracebackType
 
 import httpx
 
+from tollama.daemon.memory_return import one_heap_env
+
 STARTUP_TIMEOUT_SECONDS = 30.0
 
 
@@ -38,6 +40,7 @@ class DaemonProcess:
         self.log_path = home / "daemon-test.log"
         self.env = {
             **os.environ,
+            **one_heap_env(),  # as `tollama` starts it (no re-exec for the allocator setting)
             "TOLLAMA_HOME": str(home),
             "TOLLAMA_HOST": f"127.0.0.1:{self.port}",
             "TOLLAMA_BASE_URL": self.base_url,

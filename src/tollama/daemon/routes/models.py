@@ -13,6 +13,7 @@ from tollama.core.schemas import (
     PullRequest,
     TagsResponse,
 )
+from tollama.core.store import BrokenManifest, broken_summary
 from tollama.daemon.deps import ServicesDep
 from tollama.daemon.pulling import check_machine_settings
 from tollama.daemon.streaming import respond
@@ -20,21 +21,21 @@ from tollama.daemon.streaming import respond
 router = APIRouter()
 
 
-@router.get("/api/tags", response_model=TagsResponse)
+@router.get("/api/tags", response_model=TagsResponse, response_model_exclude_none=True)
 async def tags(services: ServicesDep) -> TagsResponse:
-    return TagsResponse(
-        models=[
-            ModelSummary(
-                name=m.name,
-                family=m.family,
-                size=m.size_bytes,
-                modified_at=m.pulled_at,
-                license=m.license.id,
-                capabilities=m.capabilities,
-            )
-            for m in services.store.list()
-        ]
-    )
+    manifests, broken = services.store.scan()
+    models = [
+        ModelSummary(
+            name=m.name,
+            family=m.family,
+            size=m.size_bytes,
+            modified_at=m.pulled_at,
+            license=m.license.id,
+            capabilities=m.capabilities,
+        )
+        for m in manifests
+    ]
+    return TagsResponse(models=models + [broken_summary(name, reason) for name, reason in broken.items()])
 
 
 @router.get("/api/ps", response_model=PsResponse)
@@ -49,14 +50,19 @@ async def show(body: ModelRequest, services: ServicesDep) -> ModelManifest:
 
 @router.post("/api/pull")
 async def pull(body: PullRequest, request: Request, services: ServicesDep) -> Response:
-    check_machine_settings(body, request.client.host if request.client else "")
+    host = request.client.host if request.client else ""
+    check_machine_settings(body, host, services.settings.config(), services.settings.paths.home)
     return await respond(services.pulls.events(body), stream=body.stream)
 
 
 @router.delete("/api/delete")
 async def delete(body: ModelRequest, services: ServicesDep) -> dict:
-    manifest = services.store.get(body.model)
+    try:
+        manifest: ModelManifest | None = services.store.get(body.model)
+    except BrokenManifest:
+        manifest = None  # removed all the same; its cache, unknown, stays
     await services.supervisor.unload(body.model)
     services.store.delete(body.model)
-    await services.pulls.release_cache(manifest)
+    if manifest is not None:
+        await services.pulls.release_cache(manifest)
     return {}
