@@ -25,7 +25,7 @@ LIBRARY_MODELS: dict[str, type[Any]] = {
     "AutoTheta": AutoTheta,
     "SeasonalNaive": SeasonalNaive,
 }
-ALL_CORES = -1
+ONE_PROCESS = 1  # runners.stats.workers spreads a request's chunks over the cores
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,10 @@ def interval_levels(quantiles: list[float]) -> list[float]:
 
 
 def forecast_batch(model: StatsModel, batch: Batch, horizon: int, quantiles: list[float]) -> list[RunnerSeriesForecast]:
-    """Fit and forecast every series of ``batch`` in one call, on all cores."""
+    """Fit and forecast every series of ``batch`` in one call, in this process (a pool worker's)."""
     history, future = batch.frames(horizon)
     members = [LIBRARY_MODELS[name](season_length=batch.season_length) for name in model.members]
-    engine = StatsForecast(models=members, freq=1, n_jobs=ALL_CORES)
+    engine = StatsForecast(models=members, freq=1, n_jobs=ONE_PROCESS)
     try:
         out = engine.forecast(h=horizon, df=history, X_df=future, level=interval_levels(quantiles) or None)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
