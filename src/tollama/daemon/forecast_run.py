@@ -65,10 +65,14 @@ class ForecastRun:
                     if not report.done():
                         report.cancel()
                 self.watch.check()
-                if report.done() and not report.cancelled() and not call.done():
-                    done, total = report.result()
+                taken = [report.result()] if report.done() and not report.cancelled() else []
+                while not reports.empty():
+                    taken.append(reports.get_nowait())
+                for done, total in taken:
                     yield {"status": "forecasting", "completed": done, "total": total, "done": False}
             self.result = call.result()
         finally:
             if not call.done():
                 call.cancel()  # the runner hears a cancel for it (RunnerProcess.call)
+            elif not call.cancelled():
+                call.exception()  # retrieved: an error nobody waits for any more is not logged as lost
