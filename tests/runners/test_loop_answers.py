@@ -25,7 +25,8 @@ SERIES = b'"series":[{"id":"s","target":[1.0,2.0]}]'
 
 def _forecast_line(request_id: str, options: bytes = b"{}") -> bytes:
     request = b'{"model":"mock","horizon":2,' + SERIES + b',"options":' + options + b"}"
-    return b'{"id":"' + request_id.encode() + b'","method":"forecast","params":{"model":"mock","request":' + request + b"}}\n"
+    head = b'{"id":"' + request_id.encode() + b'","method":"forecast",'
+    return head + b'"params":{"model":"mock","request":' + request + b"}}\n"
 
 
 def _nested(depth: int) -> bytes:

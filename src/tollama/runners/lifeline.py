@@ -5,11 +5,11 @@ fork server and pool workers under it. Two mechanisms, so each process has one a
 
 - Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG)``, through ctypes): the kernel sends
   SIGKILL the moment the parent exits. Each process arms it for itself: the runner (parent:
-  the daemon) and each stats pool worker (parent: the fork server; the fork server itself
-  exits when the runner's end of its ``alive`` pipe closes, multiprocessing's own watchdog).
-- Elsewhere: the runner's stdin is the daemon's pipe, so its end of file means the daemon is
-  gone (``runners.loop`` then cancels everything and exits), and a worker runs ``watch_parent``,
-  a thread that exits the process once its parent pid changes.
+  the daemon), the stats fork server (parent: the runner; ``stats.forkserver_guard``) and each
+  stats pool worker (parent: the fork server), so a killed daemon takes the whole chain along.
+- Elsewhere (and as a second line): the runner's stdin is the daemon's pipe, so its end of file
+  means the daemon is gone (``runners.loop`` then cancels everything and exits), and each
+  worker runs ``watch_process`` on its runner, a thread that exits the worker once it is gone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 logger = logging.getLogger("tollama.runner")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -44,22 +45,26 @@ def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     return armed
 
 
-def watch_parent(interval: float = PARENT_POLL_SECONDS) -> threading.Thread:
-    """A daemon thread that ends this process (``os._exit``) once its parent is gone."""
-    parent = os.getppid()
+def watch_process(pid: int, interval: float = PARENT_POLL_SECONDS) -> threading.Thread:
+    """A daemon thread that ends this process (``os._exit``) once process ``pid`` is gone."""
 
     def watch() -> None:
-        while not _stop.wait(interval):
-            if os.getppid() != parent:
+        while True:
+            time.sleep(interval)  # a poll of another process's life: there is nothing to wait on
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
                 os._exit(1)
+            except PermissionError:
+                continue
 
-    _stop = threading.Event()
-    thread = threading.Thread(target=watch, name="parent-watchdog", daemon=True)
+    thread = threading.Thread(target=watch, name="runner-watchdog", daemon=True)
     thread.start()
     return thread
 
 
-def guard_worker() -> None:
-    """Pool initializer: the parent-death signal where there is one, else the watchdog thread."""
-    if not die_with_parent():
-        watch_parent()
+def guard_worker(runner: int) -> None:
+    """Pool initializer: the parent-death signal (parent: the fork server), and a watchdog on
+    the runner itself, which also covers systems without the signal."""
+    die_with_parent()
+    watch_process(runner)

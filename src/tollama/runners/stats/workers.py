@@ -6,7 +6,8 @@ of stdin (multiprocessing does) and waits forever on the lock that read holds. A
 a single-threaded process with statsforecast already imported, so workers start in
 milliseconds and inherit no held lock. The runner's process group includes it, so the daemon's
 kill of the runner takes it and its workers along; a daemon killed outright takes them too
-(``runners.lifeline``: the fork server exits with the runner, each worker with the fork server).
+(``runners.lifeline``: the fork server dies with the runner, each worker with the fork server,
+and a worker also watches the runner's pid where there is no parent-death signal).
 
 A request's series are forecast in chunks on a pool of our own (``map_chunks``), not by
 statsforecast's ``n_jobs`` pool: each finished chunk is progress the daemon hears of, and a
@@ -34,7 +35,7 @@ POLL_SECONDS = 0.2  # how often a waiting request looks for a cancel
 # imports (statsforecast, pandas, pydantic, tollama) saves that import in every worker of every
 # request (measured: 2.4 s per pool on 2 busy cores). Not the main module itself: runpy warns
 # when the module it runs as ``__mp_main__`` is already imported under its own name.
-PRELOAD = ["tollama.runners.loop", "tollama.runners.stats.adapter"]
+PRELOAD = ["tollama.runners.stats.forkserver_guard", "tollama.runners.loop", "tollama.runners.stats.adapter"]
 
 
 def use_fork_server() -> None:
@@ -79,7 +80,8 @@ def map_chunks(fn: Callable[[C], R], chunks: Sequence[C], work: Work) -> Iterato
             work.check()
             yield index, fn(chunk)
         return
-    with multiprocessing.Pool(min(worker_count(), len(chunks)), initializer=guard_worker) as pool:
+    processes = min(worker_count(), len(chunks))
+    with multiprocessing.Pool(processes, initializer=guard_worker, initargs=(os.getpid(),)) as pool:
         results = pool.imap_unordered(_Indexed(fn), enumerate(chunks))
         for _ in chunks:
             while True:
