@@ -23,7 +23,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Literal
 
@@ -97,7 +97,7 @@ class RunnerLoop:
             )
             self._batcher = Batcher(adapter, replies, settings)
 
-    def run(self, lines: BinaryIO) -> bool:
+    def run(self, lines: Iterable[bytes]) -> bool:
         """Serve until stdin closes (the daemon went away) or a ``shutdown`` frame arrives.
 
         Returns whether every request finished: on end of file, work still running is
@@ -117,7 +117,8 @@ class RunnerLoop:
         finally:
             if orphaned:
                 self._cancel_all()
-            self._pool.shutdown(wait=not orphaned, cancel_futures=orphaned)
+            # Queued requests still run, to answer their cancel at once (``_guarded``).
+            self._pool.shutdown(wait=not orphaned)
         return self._drained(ORPHAN_GRACE_SECONDS) if orphaned else True
 
     def _serve_line(self, line: bytes) -> bool:
