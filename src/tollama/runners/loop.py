@@ -88,6 +88,7 @@ class RunnerLoop:
         self._write_lock = threading.Lock()
         self._works: dict[str, Work] = {}  # requests received and not yet answered
         self._works_lock = threading.Lock()
+        self._works_done = threading.Condition(self._works_lock)  # notified as requests are answered
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{adapter.family}-worker")
         settings = batching or BatchSettings()
         self._batcher: Batcher | None = None
@@ -176,13 +177,9 @@ class RunnerLoop:
             work.cancel()
 
     def _drained(self, grace: float) -> bool:
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            with self._works_lock:
-                if not self._works:
-                    return True
-            time.sleep(0.05)
-        return False
+        """Whether every request got its answer within ``grace`` seconds."""
+        with self._works_done:
+            return self._works_done.wait_for(lambda: not self._works, timeout=grace)
 
     def _guarded(self, request_id: str | None, handler: Callable[..., None], *args: Any) -> None:
         """Run a frame's handler on a pool thread; whatever it raises is that request's error."""
@@ -249,10 +246,7 @@ class RunnerLoop:
         self._send_forecast(request_id, forecast)
 
     def _send_started(self, request_ids: list[str]) -> None:
-        data = b"".join(encode_frame(started_frame(request_id)) for request_id in request_ids)
-        with self._write_lock:
-            self._out.write(data)
-            self._out.flush()
+        self._write(b"".join(encode_frame(started_frame(request_id)) for request_id in request_ids))
 
     def _send_forecast(self, request_id: str, forecast: RunnerForecast) -> None:
         try:
@@ -278,8 +272,9 @@ class RunnerLoop:
         self._send(error_frame(request_id, exc))
 
     def _finish(self, request_id: str) -> None:
-        with self._works_lock:
+        with self._works_done:
             self._works.pop(request_id, None)
+            self._works_done.notify_all()
 
     def dispatch(self, method: str, params: dict[str, Any]) -> Any:
         if method == "hello":
