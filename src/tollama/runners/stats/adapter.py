@@ -61,7 +61,7 @@ class StatsAdapter(FamilyAdapter):
                 batch.season_length,
                 list(batch.covariates),
             )
-        size = chunk_size(len(request.series), worker_count())
+        size = chunk_size(len(request.series), worker_count(), spec.chunk_series)
         chunks = [chunk for batch in batches for chunk in batch.chunks(size)]
         fit = partial(forecast_batch, spec, horizon=request.horizon, quantiles=request.quantiles)
         work, total, done = current(), len(request.series), 0

@@ -27,8 +27,7 @@ from tollama.runners.progress import Work
 
 C = TypeVar("C")
 R = TypeVar("R")
-CHUNKS_PER_WORKER = 4  # enough chunks for even load and steady progress
-MAX_CHUNK_SERIES = 32  # a chunk of slow models (stats-ensemble) still finishes in seconds
+CHUNKS_PER_WORKER = 16  # enough chunks for even load and steady progress
 POLL_SECONDS = 0.2  # how often a waiting request looks for a cancel
 
 # Each worker re-runs the runner's main module (multiprocessing's rule); preloading what it
@@ -62,9 +61,9 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def chunk_size(series: int, workers: int) -> int:
-    """Series per chunk: ``CHUNKS_PER_WORKER`` chunks per worker, at most ``MAX_CHUNK_SERIES``."""
-    return max(1, min(MAX_CHUNK_SERIES, -(-series // (workers * CHUNKS_PER_WORKER))))
+def chunk_size(series: int, workers: int, most: int) -> int:
+    """Series per chunk: ``CHUNKS_PER_WORKER`` chunks per worker, at most ``most``."""
+    return max(1, min(most, -(-series // (workers * CHUNKS_PER_WORKER))))
 
 
 def map_chunks(fn: Callable[[C], R], chunks: Sequence[C], work: Work) -> Iterator[tuple[int, R]]:
