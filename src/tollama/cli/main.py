@@ -9,6 +9,7 @@ import typer
 from tollama import __version__
 from tollama.cli import config_cmd, create_cmd, eval_cmd, key_cmd, run_files, runtime_cmd
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
+from tollama.cli.forecast_progress import ForecastProgress
 from tollama.cli.forecast_view import print_forecast
 from tollama.cli.output import (
     PullProgress,
@@ -19,7 +20,6 @@ from tollama.cli.output import (
     human_until,
     print_json,
     print_table,
-    spinner,
 )
 from tollama.client import Client
 from tollama.core.config import DEFAULT_MODEL, Paths, load_config
@@ -302,12 +302,12 @@ def _send_forecast(client: Client, request: dict[str, Any], stream: bool) -> dic
     if not stream:
         return client.forecast(request).model_dump(mode="json", exclude_none=True)
     final: dict[str, Any] = {}
-    with spinner("sending request", enabled=err_console.is_terminal) as set_text:
+    with ForecastProgress() as progress:
         for event in client.forecast_stream(request):
             if event.get("done"):
                 final = event
-            elif "status" in event:
-                set_text(str(event["status"]))
+            else:
+                progress.update(event)
     return final
 
 

@@ -31,7 +31,14 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_HOME": ("~/.tollama", "base folder of config, models, runtimes and logs"),
     "TOLLAMA_HOST": (f"{DEFAULT_HOST}:{DEFAULT_PORT}", "daemon bind address host:port"),
     "TOLLAMA_BASE_URL": (DEFAULT_BASE_URL, "daemon URL used by the CLI and clients"),
-    "TOLLAMA_FORECAST_TIMEOUT_SECONDS": ("300", "per-request runner timeout; the runner restarts after it"),
+    "TOLLAMA_FORECAST_TIMEOUT_SECONDS": (
+        "300",
+        "seconds a runner may work on a request without reporting progress; the runner restarts after it",
+    ),
+    "TOLLAMA_FORECAST_TOTAL_TIMEOUT_SECONDS": (
+        "0",
+        "most seconds a forecast may take in all, progress or not (0: none)",
+    ),
     "TOLLAMA_KEEP_ALIVE": ("5m", "how long an idle model stays loaded (0 unloads now, -1 never)"),
     "TOLLAMA_HF_TOKEN": ("", "Hugging Face token for gated models (never persisted)"),
     "TOLLAMA_NO_AUTOSTART": ("", "set to 1 so `tollama run` never starts a daemon"),
@@ -138,6 +145,12 @@ def forecast_timeout_seconds(environ: dict[str, str] | None = None) -> float:
     if value <= 0:
         raise InvalidRequest("TOLLAMA_FORECAST_TIMEOUT_SECONDS must be positive")
     return value
+
+
+def forecast_total_timeout_seconds(environ: dict[str, str] | None = None) -> float | None:
+    """``TOLLAMA_FORECAST_TOTAL_TIMEOUT_SECONDS``: a bound on a forecast however it progresses, or None."""
+    value = float_env("TOLLAMA_FORECAST_TOTAL_TIMEOUT_SECONDS", environ)
+    return value or None
 
 
 def int_env(name: str, environ: dict[str, str] | None = None, minimum: int | None = None) -> int:

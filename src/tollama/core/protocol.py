@@ -4,7 +4,10 @@ Request ``{"id", "method", "params"}``; response ``{"id", "result"}`` or
 ``{"id", "error": {"code", "message"}}``; ``code`` names a class of ``core.errors`` so an error
 crosses the process boundary as the same exception it started as. Before working on a request
 the runner says ``{"id", "started": true}``, so the daemon knows which requests a dying runner
-never began (those are safe to send to its replacement).
+never began (those are safe to send to its replacement). Long work sends
+``{"id", "progress": {"completed", "total"}}`` as it goes (the daemon's no-progress timeout
+restarts on each), and ``{"id", "method": "cancel", "params": {"id": <request>}}`` from the
+daemon (the client went away) stops that request's work; a cancel gets no answer of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import orjson
 from tollama.core.errors import TollamaError, error_from_code
 
 PROTOCOL_VERSION = 1
-METHODS = ("hello", "load", "unload", "forecast", "shutdown")
+METHODS = ("hello", "load", "unload", "forecast", "cancel", "shutdown")
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
@@ -46,6 +49,10 @@ def request_frame(request_id: str, method: str, params: dict[str, Any] | None = 
 
 def started_frame(request_id: str) -> dict[str, Any]:
     return {"id": request_id, "started": True}
+
+
+def progress_frame(request_id: str, completed: int, total: int) -> dict[str, Any]:
+    return {"id": request_id, "progress": {"completed": completed, "total": total}}
 
 
 def result_frame(request_id: str, result: Any) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from tollama.core.timecheck import check_time_index, gap_warning, with_gaps
 from tollama.core.timeindex import forecast_timestamps
 from tollama.daemon.admission import Admission, ClientGone
 from tollama.daemon.derived import DerivedService, is_derived
+from tollama.daemon.forecast_run import ClientWatch, ForecastRun
 from tollama.daemon.limits import RequestLimits, check_forecast_limits
 from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
@@ -151,25 +152,33 @@ class ForecastService:
         else:
             payload = orjson.Fragment(prepared.request.model_dump_json(exclude_none=True, exclude=_API_ONLY))
         ticket = self.admission.enter(name)
+        watch: ClientWatch | None = None
         try:
             yield {"status": f"loading model {name}", "done": False}
             async with ticket.turn(client_gone):
                 raw, load_ns = None, 0
+                watch = ClientWatch(client_gone)  # from here on, a client that leaves cancels the work
                 for attempt in range(1 + RETRIES_ON_RUNNER_LOSS):
                     try:
                         async with self.supervisor.lease(prepared.manifest, keep) as lease:
                             if lease.batches:  # let concurrent requests reach the runner together
                                 self.admission.allow_batching(name)
                             yield {"status": "forecasting", "done": False}
-                            raw = await lease.forecast(payload)
+                            run = ForecastRun(lease, payload, watch)
+                            async for progress in run.events():
+                                yield progress
+                            raw = run.result
                             load_ns = lease.load_duration
                         break
                     except RunnerUnavailable as exc:
-                        # A runner that died before starting our request never saw it: send it to the next one.
-                        if exc.request_started or attempt == RETRIES_ON_RUNNER_LOSS:
+                        # A runner that died before starting our request never saw it: send it to the
+                        # next one, unless nobody waits for the answer any more.
+                        if exc.request_started or attempt == RETRIES_ON_RUNNER_LOSS or watch.gone:
                             raise
                         yield {"status": f"runner restarted; loading model {name} again", "done": False}
         finally:
+            if watch is not None:
+                watch.close()
             ticket.leave()
         if load_ns and self._on_load:
             self._on_load(prepared.manifest.family, load_ns / 1e9)

@@ -2,6 +2,11 @@
 
 Only the supervisor uses this. A call either gets its frame, or an error naming why not: the
 process died (with its last stderr lines) or the call timed out (the caller then kills it).
+
+The timeout is a no-progress one: it restarts with each ``progress`` frame of the call (and,
+until the call has started, with any frame of the runner, which is busy with the calls ahead
+of it); an optional total timeout bounds the call whatever its progress. A call whose task is
+cancelled (the client went away) sends the runner a ``cancel`` for it, which stops its work.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import itertools
 import logging
 import os
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,17 @@ def _has_exited(pid: int) -> bool:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
     except ChildProcessError:
         return True
+
+
+OnProgress = Callable[[int, int], None]
+
+
+@dataclass
+class _Watch:
+    """What the reader tells a waiting call: the last sign of life, where progress goes."""
+
+    on_progress: OnProgress | None = None
+    last_seen: float = field(default_factory=time.monotonic)
 
 
 def _unavailable(message: str, started: bool) -> RunnerUnavailable:
@@ -61,6 +79,8 @@ class RunnerProcess:
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._started: set[str] = set()
+        self._watches: dict[str, _Watch] = {}
+        self._last_frame = time.monotonic()  # any frame at all: the runner is alive and working
         self._ids = itertools.count(1)
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._tasks: list[asyncio.Task[None]] = []
@@ -110,30 +130,85 @@ class RunnerProcess:
             raise RunnerUnavailable(f"{message}; last stderr: {tail}" if tail else message) from exc
         return self.hello
 
-    async def call(self, method: str, params: dict[str, Any], timeout: float | None) -> Any:
-        """Send one request and wait for its answer (raising the error class it names)."""
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any],
+        timeout: float | None,
+        total_timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> Any:
+        """Send one request and wait for its answer (raising the error class it names).
+
+        ``timeout``: seconds without progress; ``total_timeout``: seconds in all (None: no bound).
+        """
         if not self.is_alive or self._proc is None or self._proc.stdin is None:
             await self._settle()
             raise _unavailable(self._death_message(), started=False)
         request_id = str(next(self._ids))
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        self._watches[request_id] = watch = _Watch(on_progress)
         try:
             async with self._write_lock:
                 self._proc.stdin.write(encode_frame(request_frame(request_id, method, params)))
                 await self._proc.stdin.drain()
         except (ConnectionError, RuntimeError) as exc:
             self._pending.pop(request_id, None)
+            self._watches.pop(request_id, None)
             await self._settle()
             raise _unavailable(self._death_message(), started=False) from exc
         try:
-            frame = await asyncio.wait_for(future, timeout)
-        except TimeoutError as exc:
-            raise ForecastTimeout(f"the {self.family} runner did not answer '{method}' within {timeout:g}s") from exc
+            frame = await self._wait(request_id, future, watch, method, timeout, total_timeout)
+        except asyncio.CancelledError:
+            self._cancel(request_id)
+            raise
         finally:
             self._pending.pop(request_id, None)
+            self._watches.pop(request_id, None)
             self._started.discard(request_id)
         return raise_for_frame(frame)
+
+    async def _wait(
+        self,
+        request_id: str,
+        future: asyncio.Future[dict[str, Any]],
+        watch: _Watch,
+        method: str,
+        timeout: float | None,
+        total_timeout: float | None,
+    ) -> dict[str, Any]:
+        """The call's frame, or ``ForecastTimeout`` after ``timeout`` quiet or ``total_timeout`` in all."""
+        started = time.monotonic()
+        while True:
+            now = time.monotonic()
+            alive = watch.last_seen if request_id in self._started else max(watch.last_seen, self._last_frame)
+            quiet_left = None if timeout is None else alive + timeout - now
+            total_left = None if total_timeout is None else started + total_timeout - now
+            if total_left is not None and total_left <= 0:
+                raise ForecastTimeout(
+                    f"the {self.family} runner did not finish '{method}' within {total_timeout:g}s in all "
+                    "(TOLLAMA_FORECAST_TOTAL_TIMEOUT_SECONDS)"
+                )
+            if quiet_left is not None and quiet_left <= 0:
+                raise ForecastTimeout(
+                    f"the {self.family} runner did not answer '{method}' within {timeout:g}s "
+                    "and reported no progress meanwhile (TOLLAMA_FORECAST_TIMEOUT_SECONDS)"
+                )
+            waits = [left for left in (quiet_left, total_left) if left is not None]
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), min(waits) if waits else None)
+            except TimeoutError:
+                continue
+
+    def _cancel(self, request_id: str) -> None:
+        """Tell the runner to stop a request nobody waits for (best effort: it may be gone)."""
+        proc = self._proc
+        if proc is None or proc.stdin is None or not self.is_alive:
+            return
+        frame = request_frame(f"cancel-{request_id}", "cancel", {"id": request_id})
+        with contextlib.suppress(Exception):  # one write, never interleaved: StreamWriter.write is synchronous
+            proc.stdin.write(encode_frame(frame))
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Ask the runner to exit (closing stdin), then kill it after ``grace`` seconds."""
@@ -176,8 +251,15 @@ class RunnerProcess:
                     self._note_stderr(f"[stdout garbage] {exc}")
                     continue
                 request_id = str(frame.get("id"))
+                self._last_frame = now = time.monotonic()
+                watch = self._watches.get(request_id)
+                if watch is not None:
+                    watch.last_seen = now
                 if frame.get("started"):
                     self._started.add(request_id)
+                    continue
+                if "progress" in frame:
+                    _report(watch, frame["progress"])
                     continue
                 future = self._pending.get(request_id)
                 if future is not None and not future.done():
@@ -244,3 +326,13 @@ class RunnerProcess:
         tail = self.stderr_tail()
         message = f"the {self.family} runner {reason}"
         return f"{message}; last stderr: {tail}" if tail else message
+
+
+def _report(watch: _Watch | None, progress: Any) -> None:
+    """Pass a progress frame on; a malformed one only counts as a sign of life."""
+    if watch is None or watch.on_progress is None or not isinstance(progress, dict):
+        return
+    completed, total = progress.get("completed"), progress.get("total")
+    if isinstance(completed, int) and isinstance(total, int):
+        with contextlib.suppress(Exception):
+            watch.on_progress(completed, total)

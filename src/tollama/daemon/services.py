@@ -49,6 +49,7 @@ class Services:
         supervisor = Supervisor(
             spawn or make_spawn(settings.paths, runtimes.command_for),
             timeout=settings.forecast_timeout,
+            total_timeout=settings.forecast_total_timeout,
             default_keep_alive=settings.keep_alive,
             max_loaded=settings.max_loaded_models,
             runtime_of=runtimes.identity if spawn is None else None,

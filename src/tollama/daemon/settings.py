@@ -15,6 +15,7 @@ from tollama.core.config import (
     env,
     float_env,
     forecast_timeout_seconds,
+    forecast_total_timeout_seconds,
     int_env,
     list_env,
     load_config,
@@ -37,8 +38,9 @@ class DaemonSettings:
     paths: Paths
     host: str
     port: int
-    forecast_timeout: float
+    forecast_timeout: float  # without progress
     keep_alive: float
+    forecast_total_timeout: float | None = None  # in all, progress or not
     num_parallel: int = DEFAULT_NUM_PARALLEL
     batch_parallel: int = DEFAULT_BATCH_PARALLEL  # for models whose runner merges requests
     batching: BatchSettings = field(default_factory=BatchSettings)  # runners read the same variables
@@ -67,6 +69,7 @@ class DaemonSettings:
             host=host,
             port=port,
             forecast_timeout=forecast_timeout_seconds(environ),
+            forecast_total_timeout=forecast_total_timeout_seconds(environ),
             keep_alive=parse_keep_alive(env("TOLLAMA_KEEP_ALIVE", environ), DEFAULT_KEEP_ALIVE_SECONDS),
             num_parallel=parallel,
             batch_parallel=batch_parallel,

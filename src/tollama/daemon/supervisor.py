@@ -3,7 +3,8 @@
 Small state under one lock: a ``RunnerProcess`` per family and a ``LoadedModel`` per model with
 a reference count and a keep-alive timer. Routes never see a process: they ask for a lease on a
 model, forecast through it, and give it back. A dead runner is replaced on next use; a runner
-that overruns the timeout is killed, so the next request gets a fresh one. With a loaded-model
+that makes no progress on a request for the timeout (or overruns the optional total one) is
+killed, so the next request gets a fresh one. With a loaded-model
 cap, idle models are unloaded least recently used first (``findRunnerToUnload``); a family whose
 runner keeps failing to start is paused (``StartBackoff``) instead of being spawned per request.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from tollama.core.errors import ForecastTimeout, RunnerUnavailable, ServerBusy
 from tollama.core.schemas import LoadedModelInfo, ModelManifest
 from tollama.daemon.backoff import StartBackoff
-from tollama.daemon.runner_process import RunnerProcess
+from tollama.daemon.runner_process import OnProgress, RunnerProcess
 
 logger = logging.getLogger("tollama.daemon")
 SpawnFn = Callable[[str], Awaitable[RunnerProcess]]
@@ -60,9 +61,13 @@ class Lease:
         """Whether the model's runner merges concurrent requests (its ``hello`` says so)."""
         return bool(self.model.runner.hello.get("batching"))
 
-    async def forecast(self, request: Any) -> dict[str, Any]:
-        """``request``: the request's JSON object, as a dict or a pre-serialised ``orjson.Fragment``."""
-        return await self.supervisor.call(self.model, "forecast", {"model": self.model.name, "request": request})
+    async def forecast(self, request: Any, on_progress: OnProgress | None = None) -> dict[str, Any]:
+        """``request``: the request's JSON object, as a dict or a pre-serialised ``orjson.Fragment``.
+
+        ``on_progress(completed, total)`` hears the runner's progress reports, if it sends any.
+        """
+        params = {"model": self.model.name, "request": request}
+        return await self.supervisor.call(self.model, "forecast", params, on_progress)
 
 
 class Supervisor:
@@ -74,13 +79,15 @@ class Supervisor:
         max_loaded: int = 0,
         backoff: StartBackoff | None = None,
         runtime_of: RuntimeOf | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self._spawn = spawn
         # Names the runtime a family's runner should run from now; a runner started from
         # another one (rebuilt, removed, mode switched) is restarted instead of reused.
         self._runtime_of = runtime_of or (lambda family: "")
         self._runtime_ids: dict[str, str] = {}
-        self.timeout = timeout
+        self.timeout = timeout  # seconds a runner may go without progress on a call
+        self.total_timeout = total_timeout  # seconds a forecast may take in all (None: no bound)
         self.default_keep_alive = default_keep_alive
         self.max_loaded = max_loaded
         self.backoff = backoff or StartBackoff()
@@ -106,13 +113,16 @@ class Supervisor:
         finally:
             self._release(loaded, keep)
 
-    async def call(self, loaded: LoadedModel, method: str, params: dict[str, Any]) -> Any:
-        """One runner call with the per-request timeout; a timed-out runner is replaced."""
+    async def call(
+        self, loaded: LoadedModel, method: str, params: dict[str, Any], on_progress: OnProgress | None = None
+    ) -> Any:
+        """One runner call with the per-request timeouts; a timed-out runner is replaced."""
         runner = loaded.runner
+        total = self.total_timeout if method == "forecast" else None
         try:
-            return await runner.call(method, params, timeout=self.timeout)
-        except ForecastTimeout:
-            await runner.kill(reason=f"was restarted after a request ran past {self.timeout:g}s")
+            return await runner.call(method, params, timeout=self.timeout, total_timeout=total, on_progress=on_progress)
+        except ForecastTimeout as exc:
+            await runner.kill(reason=f"was restarted after a request timed out ({exc.message})")
             self._forget_runner(runner)
             raise
         except RunnerUnavailable:

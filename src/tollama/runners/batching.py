@@ -13,6 +13,10 @@ warning that names none concerns every request. When a merged call fails with ``
 gets its own answer or error; other ``TollamaError``s (model not loaded) concern them all.
 A request the adapter's ``can_merge`` refuses runs alone, at once.
 
+Each call runs with a ``runners.progress.Work``: a request's own, or for a merged call one that
+reports to every request in it and counts as cancelled once all of them are. A request
+cancelled while it waited in its group is answered with that error and never runs.
+
 After a merged call, the group waits a little (``REGATHER_SHARE`` of that call's time) for as
 many series as it just served: closed-loop clients answered by the call send their next
 requests a moment later, and without the wait the one request that came in during the call
@@ -36,6 +40,7 @@ from tollama.core.config import BatchSettings
 from tollama.core.errors import InvalidRequest, TollamaError
 from tollama.core.schemas import ForecastRequest, RunnerForecast, RunnerSeriesForecast
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.progress import SharedWork, Work, working
 
 logger = logging.getLogger("tollama.runner")
 _TOKEN = re.compile(r"~(\d+)~(\d+)~")
@@ -57,6 +62,7 @@ class Replies:
     started: Callable[[list[str]], None]
     result: Callable[[str, RunnerForecast], None]
     error: Callable[[str, BaseException], None]
+    work: Callable[[str], Work] = lambda _request_id: Work()
 
 
 @dataclass
@@ -135,7 +141,11 @@ class Batcher:
         if not self.adapter.can_merge(model, request):
             self.run(model, [Pending(request_id, request)])
             return
-        key = (model, batch_key(request))
+        try:
+            key = (model, batch_key(request))
+        except (TypeError, ValueError) as exc:  # orjson: "Recursion limit reached" and the like
+            message = f"the request's options or parameters cannot be encoded ({exc}); nest them less"
+            raise InvalidRequest(message) from exc
         with self._cond:
             group = self._groups.get(key)
             if group is None:
@@ -191,14 +201,20 @@ class Batcher:
 
     def run(self, model: str, batch: list[Pending]) -> None:
         """One call for the batch, answered per request; a merged call that fails runs them alone."""
+        batch = self._drop_cancelled(batch)
+        if not batch:
+            return
         self.replies.started([p.request_id for p in batch])
         if len(batch) == 1:
             self._run_alone(model, batch[0])
             return
         merged, origin = merge([p.request for p in batch])
         logger.debug("merged %d requests (%d series) for %s", len(batch), len(merged.series), model)
+        parts = [self.replies.work(p.request_id) for p in batch]
+        shared = SharedWork(parts, report=lambda done, total: [part.report(done, total) for part in parts])
         try:
-            result = self.adapter.forecast(model, merged)
+            with working(shared):
+                result = self.adapter.forecast(model, merged)
         except TollamaError as exc:
             if not isinstance(exc, InvalidRequest):
                 for pending in batch:  # not about any one request (the model is not loaded, ...)
@@ -217,9 +233,22 @@ class Batcher:
         for pending in batch:
             self._run_alone(model, pending)
 
+    def _drop_cancelled(self, batch: list[Pending]) -> list[Pending]:
+        """Answer the requests cancelled while they waited; the others go on."""
+        kept = []
+        for pending in batch:
+            try:
+                self.replies.work(pending.request_id).check()
+            except TollamaError as exc:
+                self.replies.error(pending.request_id, exc)
+                continue
+            kept.append(pending)
+        return kept
+
     def _run_alone(self, model: str, pending: Pending) -> None:
         try:
-            result = self.adapter.forecast(model, pending.request)
+            with working(self.replies.work(pending.request_id)):
+                result = self.adapter.forecast(model, pending.request)
         except Exception as exc:
             self.replies.error(pending.request_id, exc)
             return

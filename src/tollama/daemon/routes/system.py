@@ -38,6 +38,7 @@ async def info(services: ServicesDep) -> dict[str, Any]:
         "uptime_seconds": int((now - services.started_at).total_seconds()),
         "host_binding": f"{settings.host}:{settings.port}",
         "forecast_timeout_seconds": settings.forecast_timeout,
+        "forecast_total_timeout_seconds": settings.forecast_total_timeout,
         "keep_alive_seconds": settings.keep_alive,
         "num_parallel": settings.num_parallel,
         "num_parallel_batching": settings.batch_parallel,

@@ -1,7 +1,8 @@
 """The mock family: a naive forecaster, plus fault knobs for testing the daemon.
 
-``options.delay_seconds`` sleeps before answering (a slow or hung model) and
-``options.exit_code`` makes the runner process exit mid-request (a crash).
+``options.delay_seconds`` sleeps before answering (a slow or hung model; a cancel from the
+daemon ends the sleep), in ``options.progress_steps`` steps with a progress report after each
+(long work that is moving), and ``options.exit_code`` makes the runner process exit mid-request (a crash).
 ``options.compute_seconds`` makes each call take that long with calls to one model taking turns,
 like a model computing on one device: concurrent requests gain only from batching (mock is
 ``batchable``, so the loop merges compatible concurrent requests into one call). Each call is
@@ -26,6 +27,7 @@ from tollama.core.schemas import (
     quantile_key,
 )
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.progress import current
 
 logger = logging.getLogger("tollama.runner.mock")
 
@@ -63,7 +65,11 @@ class MockAdapter(FamilyAdapter):
         exit_code = _number_option(request.options, "exit_code")
         logger.info("forecast model=%s series=%d tag=%r", model, len(request.series), request.options.get("tag", "-"))
         if delay > 0:
-            time.sleep(delay)
+            work, steps = current(), min(int(_number_option(request.options, "progress_steps") or 1), 10_000)
+            for step in range(1, steps + 1):
+                work.wait(delay / steps)
+                if steps > 1:
+                    work.report(step, steps)
         if compute > 0:
             with self._device:
                 time.sleep(compute)

@@ -8,14 +8,16 @@ runner starts, so every request finds it warm.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from tollama.core.errors import ModelNotFound
 from tollama.core.schemas import ForecastRequest, ModelManifest, RunnerForecast, RunnerSeriesForecast
 from tollama.runners.adapter import FamilyAdapter
+from tollama.runners.progress import current
 from tollama.runners.stats.batch import plan_batches
-from tollama.runners.stats.models import MODELS, forecast_batch
+from tollama.runners.stats.models import MODELS, forecast_batch, interval_levels
 from tollama.runners.stats.season import season_override
-from tollama.runners.stats.workers import warm_up
+from tollama.runners.stats.workers import chunk_size, map_chunks, warm_up, worker_count
 
 logger = logging.getLogger("tollama.runner.stats")
 
@@ -50,7 +52,7 @@ class StatsAdapter(FamilyAdapter):
             season_override(request.parameters),
             use_covariates=manifest.capabilities.future_covariates_numeric,
         )
-        results: dict[str, RunnerSeriesForecast] = {}
+        interval_levels(request.quantiles)  # a bad level is refused before any worker starts
         for batch in batches:
             logger.info(
                 "forecast model=%s series=%d season_length=%d covariates=%s",
@@ -59,5 +61,13 @@ class StatsAdapter(FamilyAdapter):
                 batch.season_length,
                 list(batch.covariates),
             )
-            results.update((f.id, f) for f in forecast_batch(spec, batch, request.horizon, request.quantiles))
+        size = chunk_size(len(request.series), worker_count(), spec.chunk_series)
+        chunks = [chunk for batch in batches for chunk in batch.chunks(size)]
+        fit = partial(forecast_batch, spec, horizon=request.horizon, quantiles=request.quantiles)
+        work, total, done = current(), len(request.series), 0
+        results: dict[str, RunnerSeriesForecast] = {}
+        for index, forecasts in map_chunks(fit, chunks, work):
+            results.update((f.id, f) for f in forecasts)
+            done += len(chunks[index].members)
+            work.report(done, total)
         return RunnerForecast(forecasts=[results[s.id] for s in request.series], warnings=warnings)

@@ -42,6 +42,13 @@ class Batch:
     covariates: tuple[str, ...]
     members: list[History] = field(default_factory=list)
 
+    def chunks(self, size: int) -> list[Batch]:
+        """The batch cut into batches of at most ``size`` series (same season, same covariates)."""
+        return [
+            Batch(self.season_length, self.covariates, self.members[start : start + size])
+            for start in range(0, len(self.members), size)
+        ]
+
     def frames(self, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The long history frame (``unique_id``, ``ds``, ``y``, covariates) and the future one."""
         lengths = np.array([len(m.values) for m in self.members])

@@ -25,26 +25,30 @@ LIBRARY_MODELS: dict[str, type[Any]] = {
     "AutoTheta": AutoTheta,
     "SeasonalNaive": SeasonalNaive,
 }
-ALL_CORES = -1
+ONE_PROCESS = 1  # runners.stats.workers spreads a request's chunks over the cores
 
 
 @dataclass(frozen=True)
 class StatsModel:
-    """A registry model: its statsforecast members and the shortest series they all fit.
+    """A registry model: its statsforecast members, the shortest series they all fit, and the
+    most series per chunk of work (``runners.stats.workers``).
 
     The minimum lengths are where statsforecast 2.1 stops fitting (AutoETS and AutoTheta raise
-    "tiny datasets" below 7 and 4 values).
+    "tiny datasets" below 7 and 4 values). Chunks of models that fit (tenths of a second to
+    seconds per series) stay small, so progress comes every few seconds even on a loaded
+    machine; seasonal-naive fits nothing, and its large chunks keep the per-chunk cost away.
     """
 
     members: tuple[str, ...]
     min_length: int
+    chunk_series: int = 8
 
 
 MODELS: dict[str, StatsModel] = {
     "auto-ets": StatsModel(("AutoETS",), 7),
     "auto-arima": StatsModel(("AutoARIMA",), 1),
     "auto-theta": StatsModel(("AutoTheta",), 4),
-    "seasonal-naive": StatsModel(("SeasonalNaive",), 1),
+    "seasonal-naive": StatsModel(("SeasonalNaive",), 1, chunk_series=256),
     "stats-ensemble": StatsModel(("AutoETS", "AutoARIMA", "AutoTheta"), 7),
 }
 
@@ -70,10 +74,10 @@ def interval_levels(quantiles: list[float]) -> list[float]:
 
 
 def forecast_batch(model: StatsModel, batch: Batch, horizon: int, quantiles: list[float]) -> list[RunnerSeriesForecast]:
-    """Fit and forecast every series of ``batch`` in one call, on all cores."""
+    """Fit and forecast every series of ``batch`` in one call, in this process (a pool worker's)."""
     history, future = batch.frames(horizon)
     members = [LIBRARY_MODELS[name](season_length=batch.season_length) for name in model.members]
-    engine = StatsForecast(models=members, freq=1, n_jobs=ALL_CORES)
+    engine = StatsForecast(models=members, freq=1, n_jobs=ONE_PROCESS)
     try:
         out = engine.forecast(h=horizon, df=history, X_df=future, level=interval_levels(quantiles) or None)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
