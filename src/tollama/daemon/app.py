@@ -19,12 +19,13 @@ from starlette.routing import Route
 from tollama import __version__
 from tollama.core.config import is_loopback_host
 from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
+from tollama.daemon.docs import API_DESCRIPTION, install_docs
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.middleware import JsonBodyMiddleware
 from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
 from tollama.daemon.openapi import install_openapi
-from tollama.daemon.routes import forecast, models, runtimes, system
+from tollama.daemon.routes import forecast, lifecycle, models, runtimes, system
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.supervisor import SpawnFn
@@ -46,15 +47,23 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
         finally:
             await services.close()
 
-    app = FastAPI(title="tollama", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="tollama",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
-    routers = [module.router for module in (system, models, forecast, runtimes)]
+    routers = [module.router for module in (system, lifecycle, models, forecast, runtimes)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
         + [route.path for route in app.routes if isinstance(route, Route)]

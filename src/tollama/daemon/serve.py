@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from tollama.core.errors import TollamaError
 from tollama.daemon.app import create_app
+from tollama.daemon.routes.lifecycle import STOP_SERVER_STATE
 from tollama.daemon.settings import DaemonSettings
 
 logger = logging.getLogger("tollama.daemon")
@@ -67,7 +68,9 @@ def run(settings: DaemonSettings | None = None) -> None:
         access_log=False,  # tollama.access writes one structured line per request instead
         timeout_graceful_shutdown=int(settings.shutdown_grace + UVICORN_EXTRA_GRACE_SECONDS),
     )
-    DrainingServer(config, app, settings.shutdown_grace).run()
+    server = DrainingServer(config, app, settings.shutdown_grace)
+    setattr(app.state, STOP_SERVER_STATE, lambda: setattr(server, "should_exit", True))  # POST /api/shutdown
+    server.run()
 
 
 def main() -> None:
