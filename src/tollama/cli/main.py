@@ -366,7 +366,7 @@ app.command("help")(root_cmd.help_cmd)
 
 
 def main() -> None:
-    app()
+    app(prog_name="tollama")  # usage lines say `tollama` under `python -m tollama.cli.main` too
 
 
 if __name__ == "__main__":
