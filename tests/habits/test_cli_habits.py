@@ -56,7 +56,6 @@ def test_exit_codes_with_the_new_flags(daemon: DaemonProcess, tmp_path: Path) ->
     zero = cli("list", "--timeout", "0", "--base-url", daemon.base_url, env={})
     assert zero.returncode == 2 and "--timeout" in zero.stderr
     slow = tmp_path / "slow.json"
-    slow.write_text(json.dumps({"model": "mock", "horizon": 1, "series": [{"id": "s", "target": [1.0]}]}))
     cli("pull", "mock", "--base-url", daemon.base_url, env={})
     request = {"model": "mock", "horizon": 1, "series": [{"id": "s", "target": [1.0]}], "options": {"delay_seconds": 5}}
     slow.write_text(json.dumps(request))
