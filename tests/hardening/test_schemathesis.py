@@ -116,7 +116,8 @@ def test_every_operation_conforms_and_never_5xx(fuzzed, mode: schemathesis.Gener
     daemon, schemas = fuzzed
     api_schema = schemas[str(mode)]
     failures: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # POST /api/shutdown stops the daemon under test; tests/habits/test_daemon_habits.py covers it.
+    operations = [op for op in (r.ok() for r in api_schema.get_all_operations()) if op.path != "/api/shutdown"]
     assert len(operations) >= 10
 
     for operation in operations:

@@ -50,7 +50,8 @@ def test_skill_md_carries_policies_exit_codes_and_troubleshooting() -> None:
 
 def test_examples_are_valid_requests() -> None:
     requests = {p.stem: ForecastRequest.model_validate_json(p.read_text()) for p in EXAMPLES.glob("*.json")}
-    assert set(requests) == {"simple_forecast", "covariates_forecast", "metrics_forecast"}
+    assert set(requests) >= {"simple_forecast", "covariates_forecast", "metrics_forecast", "auto_ets_forecast"}
+    assert requests["auto_ets_forecast"].model == "auto-ets"  # builtin: runs with no network
     covariates = requests["covariates_forecast"].series[0]
     assert covariates.past_covariates and covariates.future_covariates
     metrics = requests["metrics_forecast"]

@@ -6,6 +6,7 @@ Secrets are refused: tokens come from ``TOLLAMA_HF_TOKEN`` or ``--token`` only.
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated
 
 import typer
@@ -19,7 +20,9 @@ from tollama.core.config import (
     save_config,
     set_config_value,
 )
+from tollama.core.errors import InvalidRequest
 from tollama.core.redaction import redact
+from tollama.core.registry import load_registry
 
 app = typer.Typer(help="Read and change persistent defaults (config.json).", no_args_is_help=True)
 
@@ -56,6 +59,8 @@ def get_cmd(key: str) -> None:
 def set_cmd(key: str, value: str) -> None:
     """Set a key (booleans take true/false)."""
     with handle_errors():
+        if key == "default_model":
+            _check_model_name(value)
         path = _path()
         save_config(path, set_config_value(load_config(path), key, value))
         typer.echo(f"{key} = {_shown(redact({key: value})[key])}")
@@ -68,6 +73,15 @@ def unset_cmd(key: str) -> None:
         path = _path()
         save_config(path, set_config_value(load_config(path), key, None))
         typer.echo(f"{key} unset")
+
+
+def _check_model_name(name: str) -> None:
+    """A default model must be one the registry knows, or every `tollama run` would fail later."""
+    registry = load_registry()
+    if name not in registry:
+        close = difflib.get_close_matches(name, sorted(registry), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise InvalidRequest(f"'{name}' is not in the registry; {hint}`tollama list --available` shows the names")
 
 
 def _shown(value: object, unset: str = "(unset)") -> str:

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from tollama import __version__
-from tollama.cli import config_cmd, create_cmd, eval_cmd, key_cmd, run_files, runtime_cmd
+from tollama.cli import config_cmd, create_cmd, eval_cmd, key_cmd, root_cmd, run_files, runtime_cmd, stop_cmd
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
 from tollama.cli.forecast_progress import ForecastProgress
 from tollama.cli.forecast_view import print_forecast
+from tollama.cli.options import BaseUrl, JsonOut, Timeout, make_client
 from tollama.cli.output import (
     PullProgress,
     err_console,
@@ -31,33 +32,37 @@ app = typer.Typer(
     help="Local-first forecasting with time-series foundation models.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(runtime_cmd.app, name="runtime")
+app.callback()(root_cmd.root_options)
 app.command("create")(create_cmd.create)
 app.command("eval")(eval_cmd.eval_cmd)
 
-BaseUrl = Annotated[
-    str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL", help="Daemon URL.", show_envvar=True)
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for the daemon.")]
 
-
-def _client(base_url: str | None, timeout: float | None = None) -> Client:
-    return Client(base_url=base_url, timeout=timeout)
+def _client(base_url: str | None, timeout: float | None = None, default_timeout: float | None = None) -> Client:
+    return make_client(base_url, timeout, default_timeout)
 
 
 @app.command()
-def serve() -> None:
-    """Start the daemon (TOLLAMA_HOST=host:port, default 127.0.0.1:11435)."""
-    from tollama.daemon.memory_return import exec_with_one_heap
-    from tollama.daemon.serve import run as run_daemon
-
-    exec_with_one_heap()  # re-runs this daemon as `python -m tollama.daemon.serve`, same pid
+def serve(
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the running daemon instead (loopback or API key).")
+    ] = False,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
+) -> None:
+    """Start the daemon (TOLLAMA_HOST=host:port, default 127.0.0.1:11435), or --stop it."""
     with handle_errors():
+        if stop:
+            stop_cmd.stop_daemon(_client(base_url, timeout, 10))
+            return
+        from tollama.daemon.memory_return import exec_with_one_heap
+        from tollama.daemon.serve import run as run_daemon
+
+        exec_with_one_heap()  # re-runs this daemon as `python -m tollama.daemon.serve`, same pid
         run_daemon()
 
 
@@ -71,11 +76,11 @@ def mcp(base_url: BaseUrl = None, timeout: Timeout = None) -> None:
 
 
 @app.command("version")
-def version_cmd(base_url: BaseUrl = None) -> None:
+def version_cmd(base_url: BaseUrl = None, timeout: Timeout = None) -> None:
     """Print the CLI version and, when reachable, the daemon's."""
     typer.echo(f"tollama client version {__version__}")
     try:
-        typer.echo(f"tollama daemon version {_client(base_url, 5).version()}")
+        typer.echo(f"tollama daemon version {_client(base_url, timeout, 5).version()}")
     except TollamaError:
         err_console.print("Warning: could not reach a running daemon")
 
@@ -85,6 +90,7 @@ def list_cmd(
     base_url: BaseUrl = None,
     as_json: JsonOut = False,
     available: Annotated[bool, typer.Option("--available", help="List what can be pulled.")] = False,
+    timeout: Timeout = None,
 ) -> None:
     """List installed models (or, with --available, the registry)."""
     with handle_errors():
@@ -98,7 +104,7 @@ def list_cmd(
                 [[s.name, s.family, s.license.id, s.license.category, s.description] for s in specs],
             )
             return
-        models = _client(base_url).list().models
+        models = _client(base_url, timeout).list().models
         if as_json:
             print_json({"models": [m.model_dump(mode="json") for m in models]})
             return
@@ -109,24 +115,35 @@ def list_cmd(
 
 
 @app.command()
-def ps(base_url: BaseUrl = None, as_json: JsonOut = False) -> None:
-    """List loaded models."""
+def ps(base_url: BaseUrl = None, as_json: JsonOut = False, timeout: Timeout = None) -> None:
+    """List loaded models: runner PID, memory (RSS), device, and when each unloads."""
     with handle_errors():
-        models = _client(base_url).ps().models
+        models = _client(base_url, timeout).ps().models
         if as_json:
             print_json({"models": [m.model_dump(mode="json") for m in models]})
             return
         print_table(
-            ["NAME", "FAMILY", "PID", "LOADED", "UNTIL"],
-            [[m.name, m.family, m.pid, human_ago(m.loaded_at), human_until(m.expires_at)] for m in models],
+            ["NAME", "FAMILY", "PID", "RSS", "DEVICE", "LOADED", "UNTIL"],
+            [
+                [
+                    m.name,
+                    m.family,
+                    m.pid,
+                    human_size(m.rss_bytes),
+                    m.device or "-",
+                    human_ago(m.loaded_at),
+                    human_until(m.expires_at),
+                ]
+                for m in models
+            ],
         )
 
 
 @app.command()
-def show(model: str, base_url: BaseUrl = None, as_json: JsonOut = False) -> None:
+def show(model: str, base_url: BaseUrl = None, as_json: JsonOut = False, timeout: Timeout = None) -> None:
     """Show an installed model's manifest."""
     with handle_errors():
-        manifest = _client(base_url).show(model)
+        manifest = _client(base_url, timeout).show(model)
         data = manifest.model_dump(mode="json")
         if as_json:
             print_json(data)
@@ -173,6 +190,7 @@ def pull(
         str | None, typer.Option("--token", envvar="TOLLAMA_HF_TOKEN", help="HF token (never stored).")
     ] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the end, print one JSON.")] = False,
+    timeout: Timeout = None,
 ) -> None:
     """Download a model (with progress) and install its manifest."""
     options = {
@@ -185,7 +203,7 @@ def pull(
         "token": token,
     }
     with handle_errors():
-        client = _client(base_url)
+        client = _client(base_url, timeout)
         if no_stream:
             print_json(client.pull(model, **options))
             return
@@ -199,10 +217,10 @@ def _pull_with_progress(client: Client, model: str, options: dict[str, Any]) -> 
 
 
 @app.command("rm")
-def rm(models: list[str], base_url: BaseUrl = None) -> None:
+def rm(models: list[str], base_url: BaseUrl = None, timeout: Timeout = None) -> None:
     """Remove installed models (unloading them first)."""
     with handle_errors():
-        client = _client(base_url)
+        client = _client(base_url, timeout)
         for model in models:
             client.delete(model)
             typer.echo(f"deleted '{model}'")
@@ -213,6 +231,9 @@ def run(
     model: Annotated[str | None, typer.Argument(help="Model; default: the request's or the configured one.")] = None,
     input_file: Annotated[str | None, typer.Option("--input", "-i", help="Request JSON file ('-' for stdin).")] = None,
     csv_file: Annotated[str | None, typer.Option("--csv", help="Long or single-series CSV to forecast.")] = None,
+    future_file: Annotated[
+        str | None, typer.Option("--future", help="With --csv: the horizon's known-future covariates (X_df) CSV.")
+    ] = None,
     id_col: Annotated[str, typer.Option("--id-col", help="CSV series id column.")] = "unique_id",
     time_col: Annotated[str, typer.Option("--time-col", help="CSV timestamp column.")] = "ds",
     target_col: Annotated[str, typer.Option("--target-col", help="CSV target column.")] = "y",
@@ -235,10 +256,18 @@ def run(
         if csv_file and input_file:
             raise InvalidRequest("--csv and --input exclude each other")
         run_files.check_output_path(output)
+        if future_file and not csv_file:
+            raise InvalidRequest("--future goes with --csv (the history it extends)")
         prepared = None
         if csv_file:
             prepared = run_files.read_csv(
-                csv_file, horizon=horizon, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col
+                csv_file,
+                horizon=horizon,
+                freq=freq,
+                id_col=id_col,
+                time_col=time_col,
+                target_col=target_col,
+                future_file=future_file,
             )
         request = prepared.body if prepared else run_files.read_request(input_file)
         if model:
@@ -324,12 +353,13 @@ def info(
     as_json: JsonOut = False,
     local: Annotated[bool, typer.Option("--local", help="Collect locally; don't ask the daemon.")] = False,
     remote: Annotated[bool, typer.Option("--remote", help="Require the daemon's /api/info.")] = False,
+    timeout: Timeout = None,
 ) -> None:
     """Diagnostics: daemon, paths, config, pull defaults, models, runners."""
     with handle_errors():
         if local and remote:
             raise InvalidRequest("--local and --remote exclude each other")
-        client = _client(base_url, 10)
+        client = _client(base_url, timeout, 10)
         payload: dict[str, Any]
         reachable = False
         if local:
@@ -352,8 +382,12 @@ def info(
             print_info(payload)
 
 
+app.command("stop")(stop_cmd.stop)
+app.command("help")(root_cmd.help_cmd)
+
+
 def main() -> None:
-    app()
+    app(prog_name="tollama")  # usage lines say `tollama` under `python -m tollama.cli.main` too
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def human_ago(timestamp: str | None) -> str:
 
 
 def human_until(timestamp: str | None) -> str:
+    """``in 4 minutes``, ``in 1 hour``, ``Forever`` (never unloads) or ``now``."""
     if not timestamp:
         return "Forever"
     try:
@@ -96,8 +97,11 @@ def human_until(timestamp: str | None) -> str:
     seconds = int((then - datetime.now(UTC)).total_seconds())
     if seconds <= 0:
         return "now"
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes} minutes from now" if minutes else f"{secs} seconds from now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size:
+            n = seconds // size
+            return f"in {n} {unit}{'s' if n > 1 else ''}"
+    return "now"
 
 
 class PullProgress:

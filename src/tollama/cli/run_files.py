@@ -15,6 +15,8 @@ from tollama.client._base import forecast_body
 from tollama.core.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tollama.client.frames import ForecastResult, PreparedFrame
 
 OUTPUT_FORMATS = (".csv", ".json")
@@ -41,28 +43,59 @@ def read_request(input_file: str | None) -> dict[str, Any]:
 
 
 def read_csv(
-    csv_file: str, *, horizon: int | None, freq: str | None, id_col: str, time_col: str, target_col: str
+    csv_file: str,
+    *,
+    horizon: int | None,
+    freq: str | None,
+    id_col: str,
+    time_col: str,
+    target_col: str,
+    future_file: str | None = None,
 ) -> PreparedFrame:
     """A long (id, time, target, covariates...) or single-series (time, target, ...) CSV as a request.
 
-    A single-series file is named after its stem (``sales.csv`` -> ``sales``).
+    A single-series file is named after its stem (``sales.csv`` -> ``sales``). ``future_file``
+    is Nixtla's ``X_df``: the horizon's rows (id, time, known-future covariates); its columns
+    become future covariates, and its rows per series give the horizon when ``--horizon`` is unset.
     """
-    import pandas as pd
-
     from tollama.client.frames import prepare_frame
 
+    frame = _read_table(csv_file, "--csv")
+    stem = Path(csv_file).stem
+    if id_col not in frame.columns:
+        frame.insert(0, id_col, stem)
+    future = None
+    if future_file is not None:
+        future = _read_table(future_file, "--future")
+        if id_col not in future.columns:
+            future.insert(0, id_col, stem)
+        if horizon is None:
+            horizon = _future_horizon(future, id_col, future_file)
     if horizon is None:
-        raise InvalidRequest("--csv needs --horizon N (how many steps to forecast)")
+        raise InvalidRequest("--csv needs --horizon N (how many steps to forecast) or --future FILE")
+    return prepare_frame(
+        frame, horizon=horizon, freq=freq, X_df=future, id_col=id_col, time_col=time_col, target_col=target_col
+    )
+
+
+def _read_table(csv_file: str, option: str) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(csv_file)
     if not path.is_file():
-        raise InvalidRequest(f"CSV file {csv_file} does not exist")
+        raise InvalidRequest(f"{option} file {csv_file} does not exist")
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidRequest(f"{csv_file} is not a readable CSV ({str(exc).splitlines()[0]})") from None
-    if id_col not in frame.columns:
-        frame.insert(0, id_col, path.stem)
-    return prepare_frame(frame, horizon=horizon, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col)
+
+
+def _future_horizon(future: pd.DataFrame, id_col: str, future_file: str) -> int:
+    """The horizon a --future file implies: its rows per series, the same for every series."""
+    counts = set(future.groupby(id_col, sort=False).size().tolist())
+    if len(counts) != 1:
+        raise InvalidRequest(f"--future {future_file} has a different number of rows per series; pass --horizon N")
+    return counts.pop()
 
 
 def forecast_result(

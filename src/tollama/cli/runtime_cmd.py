@@ -11,25 +11,20 @@ from typing import Annotated
 
 import typer
 
+from tollama.cli.options import BaseUrl, JsonOut, Timeout, make_client
 from tollama.cli.output import PullProgress, err_console, handle_errors, human_size, print_json, print_table
-from tollama.client import Client
 from tollama.core.errors import DaemonUnreachable
 from tollama.core.schemas import RuntimeInfo
 
 app = typer.Typer(help="Per-family runtimes: the virtualenvs runners run from.", no_args_is_help=True)
 
-BaseUrl = Annotated[
-    str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL", help="Daemon URL.", show_envvar=True)
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
 
 @app.command("list")
-def list_cmd(base_url: BaseUrl = None, as_json: JsonOut = False) -> None:
+def list_cmd(base_url: BaseUrl = None, as_json: JsonOut = False, timeout: Timeout = None) -> None:
     """Show each family's runtime: status, python, extra, tollama version, size."""
     with handle_errors():
         try:
-            runtimes = Client(base_url=base_url, timeout=10).runtimes().runtimes
+            runtimes = make_client(base_url, timeout, 10).runtimes().runtimes
         except DaemonUnreachable:
             runtimes = _local_runtimes()
         if as_json:
@@ -49,12 +44,13 @@ def install(
     family: Annotated[str, typer.Argument(help="Runner family, e.g. torch, timesfm, mock.")],
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when up to date.")] = False,
     base_url: BaseUrl = None,
+    timeout: Timeout = None,
 ) -> None:
     """Build (or rebuild) a family's runtime now instead of on its first use."""
     with handle_errors():
         final: dict = {}
         with PullProgress() as progress:
-            for event in Client(base_url=base_url).install_runtime(family, stream=True, force=force):
+            for event in make_client(base_url, timeout).install_runtime(family, stream=True, force=force):
                 final = event
                 if not event.get("done"):
                     progress.update(event)
@@ -63,10 +59,10 @@ def install(
 
 
 @app.command("rm")
-def rm(families: list[str], base_url: BaseUrl = None) -> None:
+def rm(families: list[str], base_url: BaseUrl = None, timeout: Timeout = None) -> None:
     """Remove runtimes (their runners stop; heavy families rebuild on next use)."""
     with handle_errors():
-        client = Client(base_url=base_url)
+        client = make_client(base_url, timeout)
         for family in families:
             removed = client.remove_runtime(family).get("removed")
             typer.echo(f"removed the {family} runtime" if removed else f"no {family} runtime to remove")

@@ -115,6 +115,14 @@ class AsyncClient(BaseClient):
         """Status events, the last being the final response object."""
         return self._stream(self._forecast_input(data, stream=True, **arguments))
 
+    async def stop(self, model: str) -> ForecastResponse:
+        """Unload ``model`` now (after its requests in flight), as ``ollama stop`` does; it stays installed."""
+        return await self._send(self._stop(model))
+
+    async def shutdown(self) -> dict[str, Any]:
+        """Stop the daemon itself (loopback clients or an API key only); it drains in-flight requests."""
+        return await self._send(self._shutdown())
+
     async def runtimes(self) -> RuntimesResponse:
         return await self._send(self._runtimes())
 

@@ -9,6 +9,7 @@ sorted out here once, so the DataFrame path adds no method to either client.
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypedDict, TypeVar
@@ -17,7 +18,7 @@ import httpx
 import orjson
 
 from tollama.client.dialects import is_sagemaker_payload, sagemaker_to_request
-from tollama.core.config import env, forecast_timeout_seconds
+from tollama.core.config import env, env_is_set, forecast_timeout_seconds, host_to_url
 from tollama.core.errors import (
     DaemonUnreachable,
     ForecastTimeout,
@@ -78,8 +79,13 @@ class Call(Generic[T]):
 
 
 def resolve_base_url(base_url: str | None) -> str:
-    """``base_url`` argument > ``TOLLAMA_BASE_URL`` > ``http://localhost:11435``."""
-    url = base_url or env("TOLLAMA_BASE_URL")
+    """``base_url`` argument > ``TOLLAMA_BASE_URL`` > ``TOLLAMA_HOST`` > ``http://localhost:11435``."""
+    if base_url:
+        url = base_url
+    elif env_is_set("TOLLAMA_BASE_URL") or not env_is_set("TOLLAMA_HOST"):
+        url = env("TOLLAMA_BASE_URL")
+    else:
+        url = host_to_url(env("TOLLAMA_HOST"))
     if "://" not in url:
         url = f"http://{url}"
     return url.rstrip("/")
@@ -108,6 +114,26 @@ def forecast_body(request: ForecastRequest | Mapping[str, Any], **overrides: Any
         )
     body.update({k: v for k, v in overrides.items() if v is not None})
     return body
+
+
+def check_arguments(arguments: dict[str, Any]) -> None:
+    """Refuse what ``forecast`` cannot honour, as Python and Nixtla users expect.
+
+    A misspelt keyword is a ``TypeError`` (as for any Python function); ``fitted=True`` (Nixtla's
+    in-sample values) is refused by name, since the models here forecast ahead only. ``fitted``
+    is removed from ``arguments``.
+    """
+    known = ForecastArguments.__optional_keys__ | ForecastArguments.__required_keys__
+    for name in arguments:
+        if name not in known and name != "fitted":
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f". Did you mean '{close[0]}'?" if close else ""
+            raise TypeError(f"forecast() got an unexpected keyword argument '{name}'{hint}")
+    if arguments.pop("fitted", False):
+        raise InvalidRequest(
+            "fitted=True is not supported: tollama's models forecast ahead only and return no in-sample "
+            "values; to measure accuracy, hold out the last points and pass them as `actuals` (metrics)"
+        )
 
 
 def _is_pandas(data: object) -> bool:
@@ -172,6 +198,16 @@ class BaseClient:
         return Call("POST", path, payload, ForecastResponse.model_validate)
 
     @staticmethod
+    def _stop(model: str) -> Call[ForecastResponse]:
+        """Ollama's unload idiom: the model, ``keep_alive`` 0 and no series."""
+        body = {"model": model, "keep_alive": 0, "stream": False}
+        return Call("POST", "/api/forecast", body, ForecastResponse.model_validate)
+
+    @staticmethod
+    def _shutdown() -> Call[dict[str, Any]]:
+        return Call("POST", "/api/shutdown")
+
+    @staticmethod
     def _runtimes() -> Call[RuntimesResponse]:
         return Call("GET", "/api/runtimes", parse=RuntimesResponse.model_validate)
 
@@ -188,6 +224,7 @@ class BaseClient:
         cls, data: ForecastInput, stream: bool = False, **arguments: Any
     ) -> Call[ForecastResponse] | Call[ForecastResult]:
         """The forecast call for any accepted input; pandas input parses into a ``ForecastResult``."""
+        check_arguments(arguments)
         from tollama.client.evaluation import add_level_columns, levels_to_quantiles
 
         level = arguments.pop("level", None)

@@ -111,6 +111,14 @@ class Client(BaseClient):
         """Status events, the last being the final response object."""
         return self._stream(self._forecast_input(data, stream=True, **arguments))
 
+    def stop(self, model: str) -> ForecastResponse:
+        """Unload ``model`` now (after its requests in flight), as ``ollama stop`` does; it stays installed."""
+        return self._send(self._stop(model))
+
+    def shutdown(self) -> dict[str, Any]:
+        """Stop the daemon itself (loopback clients or an API key only); it drains in-flight requests."""
+        return self._send(self._shutdown())
+
     def runtimes(self) -> RuntimesResponse:
         return self._send(self._runtimes())
 

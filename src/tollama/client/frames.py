@@ -157,7 +157,10 @@ class ForecastResult:
     def plot(
         self, path: str | Path | None = None, *, max_series: int = 4, max_history: int | None = 200, dpi: int = 100
     ) -> Figure:
-        """History, median (or mean) and quantile fan per series, for the first ``max_series``."""
+        """History, median (or mean) and quantile fan per series, for the first ``max_series``.
+
+        Returns the figure (a matplotlib ``Figure`` to adjust or save); in Jupyter it shows inline.
+        """
         from tollama.client.plot import plot_forecast
 
         return plot_forecast(self, path, max_series=max_series, max_history=max_history, dpi=dpi)

@@ -6,6 +6,7 @@ servers without a display and leaves the caller's pyplot state and backend alone
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,19 @@ PANEL_HEIGHT_INCHES = 3.0
 FAN_COLOR = "C0"
 
 
+class ForecastFigure(Figure):
+    """A matplotlib ``Figure`` that Jupyter shows inline as a PNG when it is a cell's value.
+
+    The figure is never registered with pyplot (so it does not show twice, and scripts keep
+    their backend); IPython instead calls ``_repr_png_``, as it does for any object.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def plot_forecast(
     result: ForecastResult,
     path: str | Path | None = None,
@@ -33,7 +47,7 @@ def plot_forecast(
     max_series: int = 4,
     max_history: int | None = 200,
     dpi: int = 100,
-) -> Figure:
+) -> ForecastFigure:
     """One panel per series (the first ``max_series``), stacked; saved to ``path`` when given.
 
     The image is ``10 x 3·n`` inches at ``dpi`` (1000 x 300·n pixels by default).
@@ -44,7 +58,9 @@ def plot_forecast(
     forecast = result.df
     ids = list(dict.fromkeys(forecast[columns.id]))
     shown = ids[:max_series]
-    figure = Figure(figsize=(FIGURE_WIDTH_INCHES, PANEL_HEIGHT_INCHES * len(shown)), dpi=dpi, layout="constrained")
+    figure = ForecastFigure(
+        figsize=(FIGURE_WIDTH_INCHES, PANEL_HEIGHT_INCHES * len(shown)), dpi=dpi, layout="constrained"
+    )
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(shown), 1, squeeze=False)[:, 0]
     history = result.history

@@ -6,9 +6,11 @@ that ``tollama info`` prints (as Ollama's ``envconfig`` does).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +31,11 @@ DEFAULT_BATCH_MAX_SERIES = 1024
 
 ENV_VARS: dict[str, tuple[str, str]] = {
     "TOLLAMA_HOME": ("~/.tollama", "base folder of config, models, runtimes and logs"),
-    "TOLLAMA_HOST": (f"{DEFAULT_HOST}:{DEFAULT_PORT}", "daemon bind address host:port"),
-    "TOLLAMA_BASE_URL": (DEFAULT_BASE_URL, "daemon URL used by the CLI and clients"),
+    "TOLLAMA_HOST": (
+        f"{DEFAULT_HOST}:{DEFAULT_PORT}",
+        "daemon bind address host:port; also the CLI's and clients' daemon when TOLLAMA_BASE_URL is unset",
+    ),
+    "TOLLAMA_BASE_URL": (DEFAULT_BASE_URL, "daemon URL used by the CLI and clients (wins over TOLLAMA_HOST)"),
     "TOLLAMA_FORECAST_TIMEOUT_SECONDS": (
         "300",
         "seconds a runner may work on a request without reporting progress; the runner restarts after it",
@@ -127,13 +132,34 @@ class Paths:
 
 
 def parse_host(value: str) -> tuple[str, int]:
-    """``host:port`` (or ``host`` / ``:port``) into a bind address."""
+    """``host:port`` (or ``host`` / ``:port``, with or without ``http://``) into a bind address."""
+    value = value.strip().partition("://")[2].rstrip("/") if "://" in value else value.strip()
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.IPv6Address(value.strip("[]"))), DEFAULT_PORT  # bare IPv6, no port
     host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
     host = host.strip("[]") or DEFAULT_HOST
     try:
         return host, int(port) if port else DEFAULT_PORT
     except ValueError as exc:
         raise InvalidRequest(f"TOLLAMA_HOST={value!r} is not host:port") from exc
+
+
+def host_to_url(value: str) -> str:
+    """A client's URL for ``TOLLAMA_HOST`` as Ollama's CLI reads ``OLLAMA_HOST``.
+
+    ``0.0.0.0`` / ``::`` (listen everywhere) are reached at loopback; a bare host gets the default
+    port, ``:port`` the default host, and a scheme is kept (``https://host`` alone means port 443,
+    a TLS proxy in front of the daemon).
+    """
+    scheme = value.strip().partition("://")[0].lower() if "://" in value else "http"
+    host, port = parse_host(value)
+    if scheme == "https" and not re.search(r":\d+/?$", value.strip()):
+        port = 443
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
 
 
 def forecast_timeout_seconds(environ: dict[str, str] | None = None) -> float:

@@ -276,6 +276,9 @@ class ForecastResponse(_Wire):
     model: str
     done: bool = True
     forecasts: list[SeriesForecast]
+    done_reason: str | None = Field(
+        default=None, description="'load' or 'unload' for a request with a model and no series (Ollama's idiom)"
+    )
     metrics: ForecastMetrics | None = None
     warnings: list[str] | None = None
     total_duration: int | None = None
@@ -420,6 +423,8 @@ class LoadedModelInfo(_Wire):
     loaded_at: str
     expires_at: str | None
     runtime: str | None = None
+    rss_bytes: int | None = Field(default=None, description="The runner process's resident memory")
+    device: str | None = Field(default=None, description="CUDA when the runner holds a GPU open, else CPU")
 
 
 class PsResponse(_Wire):

@@ -21,13 +21,14 @@ from tollama import __version__
 from tollama.core.config import is_loopback_host
 from tollama.daemon.auth import AccessMiddleware, KeyRing, check_bind, cors_options
 from tollama.daemon.body_budget import BodyBudget
+from tollama.daemon.docs import API_DESCRIPTION, install_docs
 from tollama.daemon.errors import install_error_handlers
 from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.mcp_http import McpEndpoint
 from tollama.daemon.middleware import JsonBodyMiddleware
 from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
 from tollama.daemon.openapi import install_openapi
-from tollama.daemon.routes import create, evaluate, forecast, models, runtimes, system
+from tollama.daemon.routes import create, evaluate, forecast, lifecycle, models, runtimes, system
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.supervisor import SpawnFn
@@ -51,10 +52,18 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
         finally:
             await services.close()
 
-    app = FastAPI(title="tollama", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="tollama",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     mcp = McpEndpoint(app, settings)
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     # add_middleware wraps: the last added is the outermost.
     cors = cors_options(settings.origins)
     app.add_middleware(
@@ -66,7 +75,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     app.add_middleware(JsonBodyMiddleware, origin_allowed=CORSMiddleware(app, **cors).is_allowed_origin)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors)
-    routers = [module.router for module in (system, models, forecast, runtimes, evaluate, create)]
+    routers = [module.router for module in (system, lifecycle, models, forecast, runtimes, evaluate, create)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
         + [route.path for route in app.routes if isinstance(route, Route)]

@@ -2,7 +2,7 @@
 
 - Keys come from ``TOLLAMA_API_KEYS`` and ``config.json`` (``tollama key add``, digests only).
   When any key exists, or the daemon listens beyond loopback, every route except
-  ``/api/version`` and ``/v1/health`` needs ``Authorization: Bearer <key>``; digests are
+  ``/``, ``/api/version`` and ``/v1/health`` needs ``Authorization: Bearer <key>``; digests are
   compared with ``hmac.compare_digest``. A non-loopback bind without a key refuses to start.
 - On a loopback bind, a ``Host`` other than localhost or a loopback IP is refused (403), so a web
   page whose name was rebound to 127.0.0.1 cannot reach the daemon (Ollama's ``allowedHost``).
@@ -27,7 +27,7 @@ from tollama.core.errors import InvalidRequest, PermissionDenied, TollamaError, 
 from tollama.daemon.errors import error_response
 
 logger = logging.getLogger("tollama.daemon")
-OPEN_PATHS = frozenset({"/api/version", "/v1/health"})
+OPEN_PATHS = frozenset({"/", "/api/version", "/v1/health"})
 # Ollama's defaults: local pages and desktop/editor app schemes, any port.
 DEFAULT_ORIGIN_PATTERN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?|(app|file|tauri|vscode-webview)://.*"
 

@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tollama.core.errors import TollamaError
+from tollama.core.lifecycle import FORECAST_KIND, KEEP_ALIVE_KIND
 from tollama.daemon.observability import REQUEST_ID_HEADER, REQUEST_ID_SCOPE_KEY
 
 logger = logging.getLogger("tollama.daemon")
 _UNPARSABLE_BODY = "There was an error parsing the body"
+_NOT_FIELDS = {"body", FORECAST_KIND, KEEP_ALIVE_KIND}  # where an error is, not a field (union tags)
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:
@@ -22,7 +24,7 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     if not errors:
         return "invalid request"
     first = errors[0]
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in first.get("loc", ()) if p not in _NOT_FIELDS]
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if first.get("type") == "json_invalid":
         text = f"request body is not valid JSON ({first.get('ctx', {}).get('error', message)})"

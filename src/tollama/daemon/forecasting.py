@@ -18,6 +18,7 @@ from tollama.core.covariates import fit_covariates
 from tollama.core.durations import parse_keep_alive
 from tollama.core.errors import InvalidRequest, RunnerUnavailable, TollamaError
 from tollama.core.license_policy import check_license_policy
+from tollama.core.lifecycle import KeepAliveRequest
 from tollama.core.metrics import compute_metrics
 from tollama.core.registry import load_registry
 from tollama.core.schemas import (
@@ -183,6 +184,21 @@ class ForecastService:
         if load_ns and self._on_load:
             self._on_load(prepared.manifest.family, load_ns / 1e9)
         yield finish(prepared, RunnerForecast.model_validate(raw), load_ns)
+
+    async def keep_alive_events(self, request: KeepAliveRequest) -> AsyncIterator[dict[str, Any]]:
+        """Ollama's idiom for a model with no series: ``keep_alive`` 0 unloads it, else it loads and stays."""
+        manifest = self.store.get(request.model)
+        keep = parse_keep_alive(request.keep_alive, self.supervisor.default_keep_alive)
+        if keep == 0:
+            await self.supervisor.stop(manifest.name)
+        else:
+            if self._prepare_runtime is not None:
+                async for event in self._prepare_runtime(manifest.family):
+                    yield event
+            yield {"status": f"loading model {manifest.name}", "done": False}
+            async with self.supervisor.lease(manifest, keep):
+                pass
+        yield {"model": manifest.name, "done": True, "done_reason": "unload" if keep == 0 else "load", "forecasts": []}
 
     async def forecast(
         self,

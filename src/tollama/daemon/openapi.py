@@ -57,6 +57,73 @@ _STREAMS: dict[tuple[str, str], tuple[type[BaseModel], tuple[type[BaseModel], ..
 }
 
 
+_SIMPLE_FORECAST = {
+    "model": "auto-ets",
+    "horizon": 3,
+    "quantiles": [0.1, 0.9],
+    "series": [
+        {
+            "id": "sales",
+            "freq": "D",
+            "timestamps": ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"],
+            "target": [10.0, 12.0, 11.0, 13.0],
+        }
+    ],
+    "stream": False,
+}
+# What each operation does (summary, description) and request examples, shown by /docs and /redoc.
+# Examples name builtin models only: schemathesis sends them, and a pull must not need the network.
+_DOCS: dict[tuple[str, str], tuple[str, str]] = {
+    ("/api/tags", "get"): (
+        "Installed models",
+        "Every installed model with its size and capabilities (`tollama list`).",
+    ),
+    ("/api/ps", "get"): (
+        "Loaded models",
+        "Models loaded in runners, with expiry, runner memory and device (`tollama ps`).",
+    ),
+    ("/api/show", "post"): (
+        "A model's manifest",
+        "Source, license, capabilities, limits and snapshot (`tollama show`).",
+    ),
+    ("/api/pull", "post"): ("Install a model", "Download a registry model; NDJSON progress unless `stream` is false."),
+    ("/api/delete", "delete"): ("Remove a model", "Unload it if loaded and delete its files (`tollama rm`)."),
+    ("/api/forecast", "post"): (
+        "Forecast (Ollama style)",
+        "Forecast every series; NDJSON status lines then the answer unless `stream` is false. A body with a "
+        "`model` and no `series` loads that model, or unloads it when `keep_alive` is 0 (`tollama stop`).",
+    ),
+    ("/v1/forecast", "post"): ("Forecast (one JSON answer)", "The same forecast as `/api/forecast`, never streamed."),
+    ("/api/info", "get"): (
+        "Diagnostics",
+        "Daemon settings, paths, redacted config, models and runners (`tollama info`).",
+    ),
+    ("/api/version", "get"): ("Daemon version", "Needs no API key."),
+    ("/v1/health", "get"): ("Health", "`ok` while the daemon serves; needs no API key."),
+    ("/metrics", "get"): ("Prometheus metrics", "Requests, latency, queues, loaded models, runner restarts."),
+}
+_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/forecast", "post"): {
+        "forecast": {"summary": "Three days ahead with an 80% interval", "value": _SIMPLE_FORECAST},
+        "unload": {"summary": "Unload a model now", "value": {"model": "auto-ets", "keep_alive": 0}},
+        "load": {"summary": "Load a model and keep it 1 hour", "value": {"model": "auto-ets", "keep_alive": "1h"}},
+    },
+    ("/v1/forecast", "post"): {"forecast": {"summary": "Three days ahead", "value": _SIMPLE_FORECAST}},
+    ("/api/pull", "post"): {"pull": {"summary": "Install a model", "value": {"model": "auto-ets", "stream": False}}},
+    ("/api/show", "post"): {"show": {"summary": "One model", "value": {"model": "auto-ets"}}},
+    ("/api/delete", "delete"): {"delete": {"summary": "One model", "value": {"model": "auto-ets"}}},
+}
+
+
+def _describe(path: str, method: str, operation: dict[str, Any]) -> None:
+    if (path, method) in _DOCS:
+        operation["summary"], operation["description"] = _DOCS[(path, method)]
+    examples = _EXAMPLES.get((path, method))
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if examples and content is not None:
+        content["examples"] = examples
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -89,6 +156,7 @@ def _rewrite(document: dict[str, Any]) -> None:
     error_content = {"application/json": {"schema": _ref(ErrorResponse)}}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            _describe(path, method, operation)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             for status in _error_statuses(path, method, operation):

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from tollama.core.errors import TollamaError
 from tollama.daemon.app import create_app
 from tollama.daemon.memory_return import exec_with_one_heap
+from tollama.daemon.routes.lifecycle import STOP_SERVER_STATE
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.slow_clients import with_header_timeout
 
@@ -71,7 +72,9 @@ def run(settings: DaemonSettings | None = None) -> None:
         http=with_header_timeout(settings.header_timeout),
         limit_concurrency=settings.max_connections,
     )
-    DrainingServer(config, app, settings.shutdown_grace).run()
+    server = DrainingServer(config, app, settings.shutdown_grace)
+    setattr(app.state, STOP_SERVER_STATE, lambda: setattr(server, "should_exit", True))  # POST /api/shutdown
+    server.run()
 
 
 def main() -> None:

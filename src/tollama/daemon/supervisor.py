@@ -23,6 +23,7 @@ from typing import Any
 from tollama.core.errors import ForecastTimeout, RunnerUnavailable, ServerBusy
 from tollama.core.schemas import LoadedModelInfo, ModelManifest
 from tollama.daemon.backoff import StartBackoff
+from tollama.daemon.process_stats import compute_device, rss_bytes
 from tollama.daemon.runner_process import OnProgress, RunnerProcess
 
 logger = logging.getLogger("tollama.daemon")
@@ -42,6 +43,7 @@ class LoadedModel:
     expires_at: datetime | None = None
     last_used: float = field(default_factory=time.monotonic)
     timer: asyncio.TimerHandle | None = None
+    stop_when_idle: bool = False  # ``tollama stop`` while requests run: unload after the last one
 
     @property
     def is_usable(self) -> bool:
@@ -141,6 +143,14 @@ class Supervisor:
                 await loaded.runner.call("unload", {"model": name}, timeout=self.timeout)
         return True
 
+    async def stop(self, name: str) -> None:
+        """Unload now, or (requests in flight) when the last one ends, as ``ollama stop`` does."""
+        loaded = self._loaded.get(name)
+        if loaded is not None and loaded.ref_count > 0:
+            loaded.stop_when_idle = True
+            return
+        await self.unload(name)
+
     def loaded_models(self) -> list[LoadedModelInfo]:
         """A snapshot of plain records for ``/api/ps``."""
         return [
@@ -151,6 +161,8 @@ class Supervisor:
                 loaded_at=m.loaded_at.isoformat(),
                 expires_at=m.expires_at.isoformat() if m.expires_at else None,
                 runtime=str(m.runner.hello.get("python") or m.runner.command[0]),
+                rss_bytes=rss_bytes(m.runner.pid),
+                device=compute_device(m.runner.pid),
             )
             for m in self._loaded.values()
             if m.is_usable
@@ -292,7 +304,7 @@ class Supervisor:
 
     def _release(self, loaded: LoadedModel, keep_alive: float) -> None:
         loaded.ref_count -= 1
-        loaded.keep_alive = keep_alive
+        loaded.keep_alive = keep_alive = 0.0 if loaded.stop_when_idle else keep_alive
         loaded.last_used = time.monotonic()
         if loaded.ref_count == 0:
             self._idle.set()

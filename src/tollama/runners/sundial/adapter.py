@@ -10,6 +10,8 @@ answer is reproducible and independent of the other series in the batch.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 import transformers
@@ -33,10 +35,15 @@ MAX_NUM_SAMPLES = 1000
 DEFAULT_SERIES_PER_BATCH = 32
 REVIN_EPSILON = 1e-5  # what SundialForPrediction.generate(revin=True) adds to the scale
 
+logger = logging.getLogger("tollama.runner.sundial")
+
 
 class SundialAdapter(FamilyAdapter):
     family = "sundial"
     libraries = ("torch", "transformers", "sktime")
+    # Merged calls answer as unmerged ones: the backbone batches only series of equal length
+    # (no padding), and each series' samples are drawn under the request's seed alone.
+    batchable = True
 
     def __init__(self) -> None:
         self._threads = configure_threads()
@@ -52,6 +59,7 @@ class SundialAdapter(FamilyAdapter):
         self._models.unload(name)
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
+        logger.info("forecast model=%s series=%d horizon=%d", model, len(request.series), request.horizon)
         options = request.options
         num_samples = int_option(options, "num_samples", DEFAULT_NUM_SAMPLES, 1, MAX_NUM_SAMPLES)
         seed = seed_option(options)

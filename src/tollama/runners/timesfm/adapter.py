@@ -8,8 +8,10 @@ multiple of the 32-step patch) that holds its longest series, up to the registry
 alone. XReg is one in-context ridge regression over all series of a call that share covariate
 names: that is the library's design, so those series influence each other's covariate effect.
 
-Output: ``mean`` is the model's mean head; quantiles 0.1 … 0.9 are its native heads, other levels
-are interpolated (``quantile_heads``). Gaps: ``forecast`` strips leading ``null`` and interpolates
+Output: ``mean`` is the library's own point forecast (the first result of ``forecast`` and
+``forecast_with_covariates``: the median head, with XReg's covariate effect), so it matches what
+a user of ``timesfm`` sees; quantiles 0.1 … 0.9 are its native heads, other levels are
+interpolated (``quantile_heads``). Gaps: ``forecast`` strips leading ``null`` and interpolates
 inner ones itself; XReg does not, so series sent to it get the same treatment here first.
 """
 
@@ -42,7 +44,7 @@ DEFAULT_BATCH_SIZE = 32
 DEFAULT_MAX_CONTEXT = 16384
 PATCH = 32
 OUTPUT_PATCH = 128
-LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]  # heads 1..9 of the output; head 0 is the mean
+LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]  # heads 1..9 of the output; head 0 is the mean head
 
 
 class _Loaded:
@@ -105,7 +107,7 @@ class TimesFMAdapter(FamilyAdapter):
             warnings.append(f"{len(long)} series longer than the context of {cap} used only their last {cap} values")
         groups = [[prepare(s, cap) for s in group] for group in _by_covariates(request.series).values()]
         _check_xreg_lengths(groups, knobs)
-        heads: dict[str, np.ndarray] = {}
+        heads: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # id -> (point forecast, quantile heads)
         with loaded.lock:
             loaded.use_torch_compile(compile_forward)
             plain = [s for s in request.series if not s.future_covariates]
@@ -116,8 +118,8 @@ class TimesFMAdapter(FamilyAdapter):
         forecasts = [
             RunnerSeriesForecast(
                 id=s.id,
-                mean=heads[s.id][:, 0].tolist(),
-                quantiles=pick_levels(heads[s.id][:, 1:].T, LEVELS, request.quantiles) or None,
+                mean=np.asarray(heads[s.id][0], dtype=float).tolist(),
+                quantiles=pick_levels(heads[s.id][1][:, 1:].T, LEVELS, request.quantiles) or None,
             )
             for s in request.series
         ]
@@ -143,31 +145,33 @@ def _context(lengths: list[int], cap: int) -> int:
     return min(cap, PATCH * math.ceil(max(lengths) / PATCH))
 
 
-def _forecast(model: Any, chunk: list[SeriesInput], horizon: int, max_horizon: int, cap: int) -> dict[str, np.ndarray]:
+def _forecast(
+    model: Any, chunk: list[SeriesInput], horizon: int, max_horizon: int, cap: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``forecast`` on one batch; ``null`` becomes NaN, which the library strips or interpolates."""
     inputs = [np.array([math.nan if v is None else v for v in s.target], dtype=float) for s in chunk]
     model.compile(forecast_config(_context([len(x) for x in inputs], cap), max_horizon, len(chunk), backcast=False))
     with torch.inference_mode():
-        _, quantiles = model.forecast(horizon=horizon, inputs=list(inputs))  # it pads the list it gets
-    return {s.id: quantiles[i] for i, s in enumerate(chunk)}
+        points, quantiles = model.forecast(horizon=horizon, inputs=list(inputs))  # it pads the list it gets
+    return {s.id: (points[i], quantiles[i]) for i, s in enumerate(chunk)}
 
 
 def _forecast_xreg(
     model: Any, group: list[Prepared], knobs: Knobs, size: int, max_horizon: int, cap: int
-) -> dict[str, np.ndarray]:
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """One ``forecast_with_covariates`` call: one ridge fit; the model itself runs ``size`` series at a time."""
     names = sorted(group[0].covariates)
     batch = min(size, len(group))
     model.compile(forecast_config(_context([len(p.target) for p in group], cap), max_horizon, batch, backcast=True))
     with torch.inference_mode():
-        _, quantiles = model.forecast_with_covariates(
+        points, quantiles = model.forecast_with_covariates(
             inputs=[p.target for p in group],
             dynamic_numerical_covariates={n: [p.covariates[n] for p in group] for n in names},
             xreg_mode=knobs.xreg_mode,
             ridge=knobs.ridge,
             force_on_cpu=knobs.force_on_cpu,
         )
-    return {p.id: np.asarray(quantiles[i]) for i, p in enumerate(group)}
+    return {p.id: (np.asarray(points[i]), np.asarray(quantiles[i])) for i, p in enumerate(group)}
 
 
 def _check_xreg_lengths(groups: list[list[Prepared]], knobs: Knobs) -> None:

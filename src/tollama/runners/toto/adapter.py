@@ -11,6 +11,7 @@ series' answer never depends on the other series it was sent with.
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import torch
@@ -34,10 +35,15 @@ SAMPLE_ROWS = 256  # rows per sampling pass: samples_per_batch x variates
 DEFAULT_SERIES_PER_BATCH = 32
 NOT_A_WEIGHT = "rotary_emb.freqs"  # recomputed buffers the library skips on load
 
+logger = logging.getLogger("tollama.runner.toto")
+
 
 class TotoAdapter(FamilyAdapter):
     family = "toto"
     libraries = ("torch", "timecopilot-toto")
+    # Merged calls answer as unmerged ones: only series of equal shape share a pass (the
+    # deterministic mean path), and sampled series run alone under the request's seed.
+    batchable = True
 
     def __init__(self) -> None:
         self._threads = configure_threads()
@@ -53,6 +59,7 @@ class TotoAdapter(FamilyAdapter):
         self._models.unload(name)
 
     def forecast(self, model: str, request: ForecastRequest) -> RunnerForecast:
+        logger.info("forecast model=%s series=%d horizon=%d", model, len(request.series), request.horizon)
         options = request.options
         num_samples = int_option(options, "num_samples", 0, 0, MAX_NUM_SAMPLES)
         seed = seed_option(options)

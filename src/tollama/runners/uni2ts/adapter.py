@@ -45,6 +45,9 @@ DEFAULT_MAX_CONTEXT = 4096
 class MoiraiAdapter(FamilyAdapter):
     family = "uni2ts"
     libraries = ("torch", "timecopilot-uni2ts")
+    # Merged calls answer as unmerged ones: left padding is masked (``past_is_pad``), so a
+    # series' forecast does not depend on the series it is batched with.
+    batchable = True
 
     def __init__(self) -> None:
         self.threads = configure_threads()
@@ -88,7 +91,7 @@ class MoiraiAdapter(FamilyAdapter):
         fixed = _context_option(request.options, max_context)
         module = self._on_device(model, cpu_module, device_option(request.options))
         names = sorted({n for s in request.series for n in s.past_covariates})
-        logger.info("forecast %s: %d series, covariates %s", model, len(request.series), names)
+        logger.info("forecast model=%s series=%d covariates %s", model, len(request.series), names)
         size = batch_size_option(request.options, DEFAULT_BATCH_SIZE)
         levels = [float(q) for q in module.quantile_levels]
         warnings = plan_levels(levels, request.quantiles, model)

@@ -53,14 +53,15 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
     max_horizon = 128 * math.ceil(horizon / 128)
     context = min(MAX_CONTEXT, tfm.model.config.context_limit - max_horizon)
     heads: dict[str, np.ndarray] = {}
+    points: dict[str, np.ndarray] = {}  # the library's point forecast: what tollama returns as `mean`
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for series in request["series"]:
         if series.get("future_covariates"):
             groups.setdefault(tuple(sorted(series["future_covariates"])), []).append(series)
             continue
         tfm.compile(forecast_config(context, max_horizon, 1, backcast=False))
-        _, quants = tfm.forecast(horizon=horizon, inputs=[_target(series)])
-        heads[series["id"]] = quants[0]
+        point, quants = tfm.forecast(horizon=horizon, inputs=[_target(series)])
+        heads[series["id"]], points[series["id"]] = quants[0], np.asarray(point[0])
     knobs = (request.get("parameters") or {}).get("timesfm") or {}
     for names, members in groups.items():
         inputs, covariates = [], {n: [] for n in names}
@@ -73,7 +74,7 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
                 past = series["past_covariates"][n][lead:]
                 covariates[n].append(np.array([*past[len(past) - len(kept) :], *series["future_covariates"][n]]))
         tfm.compile(forecast_config(context, max_horizon, len(members), backcast=True))
-        _, quants = tfm.forecast_with_covariates(
+        point, quants = tfm.forecast_with_covariates(
             inputs=inputs,
             dynamic_numerical_covariates=covariates,
             xreg_mode=knobs.get("xreg_mode", "xreg + timesfm"),
@@ -81,6 +82,7 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
             force_on_cpu=bool(knobs.get("force_on_cpu", False)),
         )
         heads.update({s["id"]: np.asarray(q) for s, q in zip(members, quants, strict=True)})
+        points.update({s["id"]: np.asarray(p) for s, p in zip(members, point, strict=True)})
     forecasts = []
     for series in request["series"]:
         out = heads[series["id"]]
@@ -88,7 +90,9 @@ def baseline(model: str, snapshot: Path, request: dict[str, Any]) -> dict[str, A
             repr(float(q)): [float(np.interp(q, QUANTILES, out[t, 1:])) for t in range(horizon)]
             for q in request.get("quantiles", [])
         }
-        forecasts.append({"id": series["id"], "mean": out[:, 0].tolist(), "quantiles": quantiles})
+        forecasts.append(
+            {"id": series["id"], "mean": points[series["id"]].astype(float).tolist(), "quantiles": quantiles}
+        )
     return {"forecasts": forecasts}
 
 
