@@ -13,7 +13,7 @@ export async function renderModels() {
     fillTable(
       $("installed-table"),
       ["Name", "Family", "Size", "License", "Pulled", "Actions"],
-      installed.map((m) => [m.name, m.family, formatBytes(m.size), m.license, (m.modified_at || "").slice(0, 19).replace("T", " "), removeButton(m.name)]),
+      installed.map((m) => [m.name, m.family, m.size ? formatBytes(m.size) : "built in", m.license, (m.modified_at || "").slice(0, 19).replace("T", " "), removeButton(m.name)]),
     );
     $("installed-empty").hidden = installed.length > 0;
     const names = new Set(installed.map((m) => m.name));
@@ -26,7 +26,9 @@ export async function renderModels() {
         m.name,
         m.family,
         m.needs_acceptance ? `${m.license} (needs acceptance)` : m.license,
-        names.has(m.name) ? "installed" : el("button", { type: "button", onclick: () => choose(m) }, "Pull…"),
+        names.has(m.name)
+          ? "installed"
+          : el("button", { type: "button", "aria-label": `Pull ${m.name}`, onclick: () => choose(m) }, m.needs_acceptance ? "Pull…" : "Pull"),
       ]),
     );
   } catch (error) {
@@ -34,10 +36,16 @@ export async function renderModels() {
   }
 }
 
+// A license that needs acceptance is never accepted for the user: the form asks them to tick it.
 function choose(model) {
   $("pull-name").value = model.name;
   $("pull-accept").checked = false;
-  $("pull-name").focus();
+  if (model.needs_acceptance) {
+    showError($("pull-error"), new Error(`${model.name} is under ${model.license}: read its license, tick "accept its license", then Pull`));
+    $("pull-accept").focus();
+  } else {
+    $("pull-form").requestSubmit();
+  }
 }
 
 function removeButton(name) {
