@@ -35,6 +35,16 @@ function ticks(min, max, count) {
   return Array.from({ length: count }, (_, i) => min + i * step);
 }
 
+// Round values at 1, 2 or 5 times a power of ten, inside [min, max].
+function niceTicks(min, max, count) {
+  const raw = (max - min) / Math.max(count - 1, 1) || 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
 function points(xs, ys, sx, sy) {
   return xs
     .map((x, i) => (ys[i] === null || ys[i] === undefined ? null : `${sx(x).toFixed(2)},${sy(ys[i]).toFixed(2)}`))
@@ -44,14 +54,16 @@ function points(xs, ys, sx, sy) {
 
 function axes(root, sx, sy, xDomain, yDomain, dates) {
   const grid = svg("g", { class: "axes" });
-  for (const y of ticks(yDomain[0], yDomain[1], 5)) {
+  for (const y of niceTicks(yDomain[0], yDomain[1], 5)) {
     grid.append(svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: sy(y), y2: sy(y), class: "grid" }));
     grid.append(svg("text", { x: PAD.left - 6, y: sy(y) + 4, "text-anchor": "end" }, formatNumber(y)));
   }
-  for (const x of ticks(xDomain[0], xDomain[1], 5)) {
+  const xs = ticks(xDomain[0], xDomain[1], 5);
+  xs.forEach((x, i) => {
     const label = dates ? new Date(x).toISOString().slice(0, 10) : formatNumber(Math.round(x));
-    grid.append(svg("text", { x: sx(x), y: HEIGHT - PAD.bottom + 18, "text-anchor": "middle" }, label));
-  }
+    const anchor = i === 0 ? "start" : i === xs.length - 1 ? "end" : "middle";
+    grid.append(svg("text", { x: sx(x), y: HEIGHT - PAD.bottom + 18, "text-anchor": anchor }, label));
+  });
   grid.append(svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: HEIGHT - PAD.bottom, y2: HEIGHT - PAD.bottom, class: "axis" }));
   root.append(grid);
 }
