@@ -37,6 +37,7 @@ from tollama.core.schemas import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tollama.client.evaluation import EvaluationResult
     from tollama.client.frames import ForecastResult
 
 T = TypeVar("T")
@@ -52,6 +53,7 @@ class ForecastArguments(TypedDict, total=False):
     model: str
     horizon: int
     quantiles: Sequence[float]
+    level: Sequence[float]  # Nixtla's central intervals (80 -> quantiles 0.1 and 0.9)
     keep_alive: str | float
     parameters: dict[str, Any]
     options: dict[str, Any]
@@ -182,6 +184,11 @@ class BaseClient:
         cls, data: ForecastInput, stream: bool = False, **arguments: Any
     ) -> Call[ForecastResponse] | Call[ForecastResult]:
         """The forecast call for any accepted input; pandas input parses into a ``ForecastResult``."""
+        from tollama.client.evaluation import add_level_columns, levels_to_quantiles
+
+        level = arguments.pop("level", None)
+        if level is not None:
+            arguments["quantiles"] = levels_to_quantiles(level, arguments.get("quantiles"))
         if not _is_pandas(data):
             frame_only = [n for n in FRAME_ONLY_ARGUMENTS if arguments.get(n) is not None]
             if frame_only:
@@ -191,7 +198,29 @@ class BaseClient:
 
         prepared = prepare_frame(data, **arguments)
         call = cls._forecast(prepared.body, stream)
-        return Call(call.method, call.path, call.body, lambda d: ForecastResult(call.parse(d), prepared))
+
+        def parse(data: dict[str, Any]) -> ForecastResult:
+            result = ForecastResult(call.parse(data), prepared)
+            if level is not None:  # Nixtla's columns: <model>-lo-80, <model>-hi-80
+                add_level_columns(result.df, {result.response.model: "q"}, level)
+            return result
+
+        return Call(call.method, call.path, call.body, parse)
+
+    @staticmethod
+    def _evaluate(body: dict[str, Any], stream: bool) -> Call[dict[str, Any]]:
+        return Call("POST", "/api/evaluate", {**body, "stream": stream})
+
+    @classmethod
+    def _evaluate_input(
+        cls, data: Any, stream: bool = False, return_forecasts: bool = False, **arguments: Any
+    ) -> Call[EvaluationResult]:
+        """The evaluate call for a long DataFrame or a dict with ``series``; parses into an ``EvaluationResult``."""
+        from tollama.client.evaluation import EvaluationResult, evaluate_body
+
+        body, history = evaluate_body(data, return_forecasts=return_forecasts or None, **arguments)
+        level = list(arguments.get("level") or [])
+        return Call("POST", "/api/evaluate", {**body, "stream": stream}, lambda d: EvaluationResult(d, history, level))
 
     # --- parsing ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tollama.core.schemas import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tollama.client.evaluation import EvaluationResult
     from tollama.client.frames import ForecastResult
 
 T = TypeVar("T")
@@ -113,3 +114,25 @@ class Client(BaseClient):
 
     def remove_runtime(self, family: str) -> dict[str, Any]:
         return self._send(self._remove_runtime(family))
+
+    def evaluate(self, data: Any, **arguments: Any) -> EvaluationResult:
+        """Backtest ``models`` over a long DataFrame (or a dict with ``series``): an ``EvaluationResult``.
+
+        Arguments follow Nixtla: ``models``, ``h``, ``n_windows``, ``step_size``, ``level`` or
+        ``quantiles``, ``metrics`` (plus ``seasonality``, ``parameters``, ``options``). Runs as a
+        stream, so a long backtest never trips the read timeout.
+        """
+        call = self._evaluate_input(data, stream=True, **arguments)
+        final: dict[str, Any] = {}
+        for line in self._stream(call):
+            final = line
+        return call.parse(final)
+
+    def cross_validation(self, data: Any, **arguments: Any) -> pd.DataFrame:
+        """The window forecasts as Nixtla's long frame: ``unique_id, ds, cutoff, y`` and a column per model."""
+        result = self.evaluate(data, return_forecasts=True, **arguments)
+        return result.cross_validation()
+
+    def evaluate_stream(self, data: Any, **arguments: Any) -> Iterator[dict[str, Any]]:
+        """Progress lines, the last being the final object (a dict)."""
+        return self._stream(self._evaluate_input(data, stream=True, **arguments))

@@ -24,7 +24,7 @@ from tollama.daemon.limits import BodyLimitMiddleware
 from tollama.daemon.middleware import JsonBodyMiddleware
 from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
 from tollama.daemon.openapi import install_openapi
-from tollama.daemon.routes import forecast, models, runtimes, system, ui
+from tollama.daemon.routes import evaluate, forecast, models, runtimes, system, ui
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.supervisor import SpawnFn
@@ -55,7 +55,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_request_bytes)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors_options(settings.origins))
-    routers = [module.router for module in (system, models, forecast, runtimes, ui)]
+    routers = [module.router for module in (system, models, forecast, runtimes, evaluate, ui)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
         + [route.path for route in app.routes if isinstance(route, Route)]

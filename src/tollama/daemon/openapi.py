@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from tollama.core.evaluation import EvaluateResponse
 from tollama.core.schemas import ErrorResponse, ForecastResponse, StatusEvent
 from tollama.daemon.auth import OPEN_PATHS
 
@@ -42,11 +43,13 @@ _BY_OPERATION: dict[tuple[str, str], tuple[int, ...]] = {
     ("/api/pull", "post"): (404, 409),
     ("/api/forecast", "post"): (404, 503, 504),
     ("/v1/forecast", "post"): (404, 503, 504),
+    ("/api/evaluate", "post"): (404, 503, 504),
 }
 # Streaming operations: the final object's model, and the models one NDJSON line can be.
 _STREAMS: dict[tuple[str, str], tuple[type[BaseModel], tuple[type[BaseModel], ...]]] = {
     ("/api/forecast", "post"): (ForecastResponse, (StatusEvent, ForecastResponse, ErrorResponse)),
     ("/api/pull", "post"): (StatusEvent, (StatusEvent, ErrorResponse)),
+    ("/api/evaluate", "post"): (EvaluateResponse, (StatusEvent, EvaluateResponse, ErrorResponse)),
 }
 
 
