@@ -209,3 +209,28 @@ def test_api_key_is_asked_for_and_kept_out_of_urls(browser, tmp_path):
         page.open("system")
         assert page.tab.locator("#system-error").is_hidden()
         page.context.close()
+
+
+def test_evaluation_shows_progress_then_the_leaderboard(served, page):
+    page.open("evaluate")
+    page.tab.check("#ev-models input[value='mock']")
+    page.tab.check("#ev-models input[value='auto-ets']")
+    page.tab.select_option("#ev-example", "airpassengers.csv")
+    page.tab.fill("#ev-horizon", "12")
+    page.tab.fill("#ev-windows", "2")
+    page.tab.evaluate(
+        """() => { window.seen = []; new MutationObserver(() => window.seen.push(
+             document.getElementById('ev-text').textContent)).observe(
+             document.getElementById('ev-text'), {childList: true, characterData: true, subtree: true}); }"""
+    )
+    page.tab.click("#ev-run")
+    page.tab.locator("#ev-result").wait_for(state="visible")
+    seen = page.tab.evaluate("window.seen")
+    assert any("of 4)" in line for line in seen), seen  # 2 models x 2 windows
+    rows = page.tab.locator("#ev-table tbody tr")
+    assert rows.count() == 2
+    assert {rows.nth(i).locator("td").nth(1).text_content() for i in range(2)} == {"mock", "auto-ets"}
+    assert page.tab.locator("#ev-table thead th").all_text_contents()[2:5] == ["mase", "smape", "wql"]
+    assert page.tab.locator("#ev-chart rect.bar").count() == 2
+    page.shot("evaluate-leaderboard")
+    assert page.errors == []
