@@ -234,3 +234,17 @@ def test_evaluation_shows_progress_then_the_leaderboard(served, page):
     assert page.tab.locator("#ev-chart rect.bar").count() == 2
     page.shot("evaluate-leaderboard")
     assert page.errors == []
+
+
+def test_loaded_model_counts_down_and_unloads(served, page):
+    with httpx.Client(base_url=served.base_url, timeout=120, trust_env=False) as http:
+        series = [{"id": "s", "target": [1.0, 2.0, 3.0, 4.0]}]
+        http.post("/api/forecast", json={"model": "mock", "horizon": 2, "series": series, "stream": False})
+        page.open("loaded")
+        row = page.tab.locator("#loaded-table tbody tr", has_text="mock")
+        assert "min" in row.locator("td[data-expires]").text_content()  # default keep-alive: 5 minutes
+        page.shot("loaded-mock")
+        row.get_by_role("button", name="Unload mock").click()
+        row.wait_for(state="detached")
+        assert "mock" not in [m["name"] for m in http.get("/api/ps").json()["models"]]
+    assert page.errors == []
