@@ -53,6 +53,12 @@ async function unload(name) {
     showError($("loaded-error"), error);
     return;
   }
+  // The daemon lets the runner go just after answering: look again for a few seconds.
+  for (let tries = 0; tries < 20; tries += 1) {
+    const ps = await getJson("/api/ps").catch(() => ({ models: [] }));
+    if (!ps.models.some((m) => m.name === name)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   await renderLoaded();
 }
 
