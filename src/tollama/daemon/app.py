@@ -28,7 +28,7 @@ from tollama.daemon.mcp_http import McpEndpoint
 from tollama.daemon.middleware import JsonBodyMiddleware
 from tollama.daemon.observability import DaemonMetrics, ObservabilityMiddleware
 from tollama.daemon.openapi import install_openapi
-from tollama.daemon.routes import create, evaluate, forecast, lifecycle, models, runtimes, system
+from tollama.daemon.routes import create, evaluate, forecast, lifecycle, models, runtimes, system, ui
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 from tollama.daemon.supervisor import SpawnFn
@@ -66,6 +66,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     install_docs(app)
     # add_middleware wraps: the last added is the outermost.
     cors = cors_options(settings.origins)
+    app.add_middleware(ui.BrowserRootMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.limits.max_request_bytes,
@@ -75,7 +76,7 @@ def create_app(settings: DaemonSettings | None = None, spawn: SpawnFn | None = N
     app.add_middleware(JsonBodyMiddleware, origin_allowed=CORSMiddleware(app, **cors).is_allowed_origin)
     app.add_middleware(AccessMiddleware, keys=keys, loopback=is_loopback_host(settings.host))
     app.add_middleware(CORSMiddleware, **cors)
-    routers = [module.router for module in (system, lifecycle, models, forecast, runtimes, evaluate, create)]
+    routers = [module.router for module in (system, lifecycle, models, forecast, runtimes, evaluate, create, ui)]
     known_paths = frozenset(
         [route.path for router in routers for route in router.routes if isinstance(route, APIRoute)]
         + [route.path for route in app.routes if isinstance(route, Route)]

@@ -147,7 +147,7 @@ class AccessMiddleware:
                 "this daemon listens on loopback and answers only Host: localhost, 127.0.0.1 or [::1] "
                 "(a DNS-rebinding guard); to serve other names, bind another address with an API key"
             )
-        if scope["path"] in OPEN_PATHS or (self.loopback and not self.keys.has_keys):
+        if scope["path"] in OPEN_PATHS or _is_ui_file(scope["path"]) or (self.loopback and not self.keys.has_keys):
             return None
         token = bearer_token(headers.get("authorization"))
         if token is None or not self.keys.accepts(token):
@@ -158,3 +158,8 @@ class AccessMiddleware:
             error.headers["WWW-Authenticate"] = "Bearer"
             return error
         return None
+
+
+def _is_ui_file(path: str) -> bool:
+    """The web page's static files are public: the page asks for the key itself (its API calls need it)."""
+    return path == "/ui" or path.startswith("/ui/")
