@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tollama import __version__
-from tollama.cli import config_cmd, key_cmd, run_files, runtime_cmd
+from tollama.cli import batch_cmd, config_cmd, key_cmd, run_files, runtime_cmd
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
 from tollama.cli.forecast_view import print_forecast
 from tollama.cli.output import (
@@ -36,6 +36,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(runtime_cmd.app, name="runtime")
+app.command("batch")(batch_cmd.batch)
 
 BaseUrl = Annotated[
     str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL", help="Daemon URL.", show_envvar=True)
