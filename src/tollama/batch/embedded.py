@@ -15,7 +15,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from tollama.core.schemas import ForecastRequest
+from tollama.core.errors import ModelNotFound
+from tollama.core.schemas import ForecastRequest, PullRequest
 from tollama.daemon.services import Services
 from tollama.daemon.settings import DaemonSettings
 
@@ -36,6 +37,13 @@ class EmbeddedDaemon:
     @staticmethod
     async def _build(settings: DaemonSettings) -> Services:
         return Services.build(settings)  # inside the loop: its locks and tasks belong to it
+
+    def ensure_model(self, name: str) -> None:
+        """Install ``name`` in this node's store if missing, as ``tollama pull`` would (licences still apply)."""
+        try:
+            self.services.store.get(name)
+        except ModelNotFound:
+            self._run(self.services.pulls.pull(PullRequest(model=name)))
 
     def forecast(self, body: dict[str, Any]) -> dict[str, Any]:
         request = ForecastRequest.model_validate(body)

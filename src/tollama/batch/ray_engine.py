@@ -18,10 +18,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from tollama.batch.chunk import BatchSpec, ChunkResult, forecast_chunk
 from tollama.batch.folder import JobFolder
-from tollama.batch.source import ID, TIME, Source
+from tollama.batch.source import ID, TIME, Source, arrow_frame
 from tollama.core.errors import DaemonUnreachable, InvalidRequest, TollamaError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 CHUNK = "_tollama_chunk"
 DEFAULT_CHUNK_SERIES = 1000
 RAY_EXTRA_HINT = "pip install 'tollama[ray]'"
+MAX_PARTITIONS = 200  # of the shuffle that gathers each chunk's rows
 _RESTARTABLE = {"max_restarts": -1, "max_task_retries": -1}
 
 
@@ -52,11 +54,14 @@ class ChunkForecaster:
         self.spec = spec
         self.folder = JobFolder(output, {}) if output else None
         self.daemon = EmbeddedDaemon()
+        self.daemon.ensure_model(spec.model)  # a node that lacks the model pulls it, as `tollama run` does
 
-    def __call__(self, group: pd.DataFrame) -> pd.DataFrame:
-        index = int(group[CHUNK].iloc[0])
-        # Ray's shuffle keeps no input order: series and their steps are put in order here.
-        frame = group.drop(columns=[CHUNK]).sort_values([ID, TIME], kind="stable").reset_index(drop=True)
+    def __call__(self, group: pa.Table) -> pd.DataFrame:
+        index = group.column(CHUNK)[0].as_py()
+        # Arrow to pandas as the local engine does it (same dtypes, same requests). Ray's
+        # shuffle keeps no input order: series and their steps are put in order here.
+        frame = arrow_frame([group.drop_columns([CHUNK])])
+        frame = frame.sort_values([ID, TIME], kind="stable").reset_index(drop=True)
         result = forecast_chunk(frame, self.spec, self.daemon.forecast)
         if self.folder is None:
             return _rows(result)
@@ -114,14 +119,16 @@ def run_ray(
 def _forecast(
     dataset: Dataset, spec: BatchSpec, workers: int, chunks: int, output: str | None, done: set[int]
 ) -> Dataset:
+    from ray.data import ActorPoolStrategy
+
     keyed = dataset.map_batches(
         _key_rows, fn_kwargs={"chunks": chunks, "done": sorted(done)}, batch_format="pandas", zero_copy_batch=False
     )
-    return keyed.groupby(CHUNK).map_groups(
+    return keyed.groupby(CHUNK, num_partitions=min(chunks, MAX_PARTITIONS)).map_groups(
         ChunkForecaster,
         fn_constructor_args=(spec, output),
-        batch_format="pandas",
-        concurrency=workers,
+        batch_format="pyarrow",
+        compute=ActorPoolStrategy(size=workers),
         num_cpus=1,
         **_RESTARTABLE,
     )
@@ -154,7 +161,8 @@ def connect(address: str | None, workers: int) -> Callable[[], None]:
         _check_reachable(address)
     options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
     if not address or address == "local":
-        options.update(address="local", num_cpus=max(workers, 1), _node_ip_address="127.0.0.1")
+        # One CPU per actor plus one for reading and shuffling, which must never wait on the actors.
+        options.update(address="local", num_cpus=workers + 1, _node_ip_address="127.0.0.1")
     else:
         options["address"] = address
     try:

@@ -88,14 +88,16 @@ class Source:
     def chunks(self, chunk_series: int) -> Iterator[pd.DataFrame]:
         """Frames of ``chunk_series`` whole series each (the last may hold fewer), in input order."""
         for tables, _ in self._chunk_tables(chunk_series, None):
-            yield _frame(tables)
+            yield arrow_frame(tables)
 
     def _chunk_tables(self, chunk_series: int, columns: list[str] | None) -> Iterator[tuple[list[pa.Table], int]]:
         """Arrow slices making up each chunk, and its number of series."""
         seen: set[str] = set()  # ids of finished series (about 100 bytes each), never their rows
         pending: list[pa.Table] = []
         count, current = 0, None
-        for batch in self.dataset().to_batches(columns=columns, batch_size=READ_ROWS):
+        for batch in self.dataset().to_batches(
+            columns=columns, batch_size=READ_ROWS, batch_readahead=1, fragment_readahead=1
+        ):
             if batch.num_rows == 0:
                 continue
             table = pa.Table.from_batches([batch])
@@ -121,7 +123,8 @@ class Source:
             yield pending, count
 
 
-def _frame(tables: list[pa.Table]) -> pd.DataFrame:
+def arrow_frame(tables: list[pa.Table]) -> pd.DataFrame:
+    """One pandas frame (numpy dtypes, string ids): what both engines hand to the forecast."""
     frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     frame[ID] = frame[ID].astype(str)
     return frame
