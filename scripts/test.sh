@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]" -c constraints.txt
+.venv/bin/python -m pip install -q -e ".[dev,ray]" -c constraints.txt  # ray: the batch engine's tests
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"
