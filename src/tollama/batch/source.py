@@ -16,14 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from tollama.core.errors import InvalidRequest
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
 REQUIRED = (ID, TIME, TARGET)
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
-READ_ROWS = 65_536  # rows per Arrow record batch: the unit the reader holds besides the chunk
+READ_ROWS = 65_536  # rows per Parquet record batch: the unit the reader holds besides the chunk
+CSV_BLOCK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ class Source:
 
     def check_columns(self) -> None:
         """Missing required columns, named (before any work starts)."""
-        names = self.dataset().schema.names
+        try:
+            names = self.dataset().schema.names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InvalidRequest(f"cannot read {self.files[0]} as {self.format} ({exc})") from None
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise InvalidRequest(
@@ -90,14 +96,29 @@ class Source:
         for tables, _ in self._chunk_tables(chunk_series, None):
             yield arrow_frame(tables)
 
+    def _batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+        """Record batches file after file, read on this thread with nothing read ahead.
+
+        (An Arrow dataset scan reads ahead of a slow consumer until it holds most of the file.)
+        """
+        for path in self.files:
+            if self.format == "parquet":
+                parquet = pq.ParquetFile(path, pre_buffer=False)
+                yield from parquet.iter_batches(batch_size=READ_ROWS, columns=columns, use_threads=False)
+                continue
+            convert = pacsv.ConvertOptions(
+                include_columns=columns, column_types={ID: pa.string(), TARGET: pa.float64()}
+            )
+            read = pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES)
+            with pacsv.open_csv(path, read_options=read, convert_options=convert) as reader:
+                yield from reader
+
     def _chunk_tables(self, chunk_series: int, columns: list[str] | None) -> Iterator[tuple[list[pa.Table], int]]:
         """Arrow slices making up each chunk, and its number of series."""
         seen: set[str] = set()  # ids of finished series (about 100 bytes each), never their rows
         pending: list[pa.Table] = []
         count, current = 0, None
-        for batch in self.dataset().to_batches(
-            columns=columns, batch_size=READ_ROWS, batch_readahead=1, fragment_readahead=1
-        ):
+        for batch in self._batches(columns):
             if batch.num_rows == 0:
                 continue
             table = pa.Table.from_batches([batch])
@@ -125,7 +146,7 @@ class Source:
 
 def arrow_frame(tables: list[pa.Table]) -> pd.DataFrame:
     """One pandas frame (numpy dtypes, string ids): what both engines hand to the forecast."""
-    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+    frame = pa.concat_tables(tables, promote_options="permissive").to_pandas()
     frame[ID] = frame[ID].astype(str)
     return frame
 
