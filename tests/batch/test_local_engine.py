@@ -149,6 +149,11 @@ def test_missing_model_and_unreachable_ray_address(pulled: DaemonProcess, tmp_pa
     )
     assert missing.returncode == 4 and "tollama pull auto-arima" in missing.stderr
     pytest.importorskip("ray")
+    unknown = run_cli(
+        "batch", "no-such-model", "--input", str(source), "--output", str(tmp_path / "o3"), "--horizon", "2",
+        "--engine", "ray", env=env,
+    )  # fmt: skip
+    assert unknown.returncode == 4 and "tollama list --available" in unknown.stderr
     port = pulled.port + 1 if pulled.port < 65535 else 1024  # nothing listens there (the daemon took its own)
     ray_cli = run_cli(
         "batch", "mock", "--input", str(source), "--output", str(tmp_path / "o2"), "--horizon", "2",

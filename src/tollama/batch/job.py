@@ -21,7 +21,10 @@ from rich.text import Text
 from tollama.batch.chunk import BatchSpec, forecast_chunk
 from tollama.batch.folder import ERRORS_FILE, JobFolder
 from tollama.batch.source import Source
-from tollama.core.errors import InvalidRequest, TollamaError
+from tollama.core.config import Paths
+from tollama.core.errors import InvalidRequest, ModelNotFound, TollamaError
+from tollama.core.registry import get_spec
+from tollama.core.store import ModelStore
 
 ENGINES = ("local", "ray")
 DEFAULT_CHUNK_SERIES = 1000
@@ -124,6 +127,7 @@ def _run_ray(
 ) -> None:
     from tollama.batch import ray_engine
 
+    _check_known(spec.model)
     leave = ray_engine.connect(address, workers)
     try:
         ray_engine.run_ray(source, spec, folder, chunks=chunks, workers=workers, on_chunk=advance)
@@ -136,6 +140,14 @@ def _run_ray(
         raise cause from None
     finally:
         leave()
+
+
+def _check_known(model: str) -> None:
+    """A name no node could install fails here, before a cluster starts (nodes pull what they lack)."""
+    try:
+        ModelStore(Paths.from_env().models).get(model)
+    except ModelNotFound:
+        get_spec(model)  # raises, naming `tollama list --available`, when the registry lacks it
 
 
 class _RateColumn(ProgressColumn):
