@@ -23,7 +23,7 @@ from tollama.batch import forecast_dataset, forecast_files
 from tollama.testing.daemon import DaemonProcess, run_cli
 
 ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # Ray on two busy cores takes minutes
 HORIZON = 3
 
 
@@ -69,7 +69,7 @@ def test_same_output_as_the_local_engine_and_api_forecast(cluster: Path, tmp_pat
     bad = long_frame(1, 5).assign(unique_id="dup")
     bad.loc[3, "ds"] = bad.loc[2, "ds"]
     dataset = ray.data.from_pandas(pd.concat([frame.iloc[:200], bad], ignore_index=True))
-    rows = forecast_dataset(dataset, model="seasonal-naive", horizon=HORIZON, chunk_series=3).to_pandas()
+    rows = forecast_dataset(dataset, model="seasonal-naive", horizon=HORIZON, chunks=2).to_pandas()
     assert rows.loc[rows["unique_id"] == "dup", "error"].str.contains("two rows at").all()
     good = rows[rows["error"].isna()].sort_values(["unique_id", "ds"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(good[["unique_id", "ds", "mean"]], ray_rows[ray_rows["unique_id"] < "s00005"]
