@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,datasets]" -c constraints.txt
+.venv/bin/python -m pip install -q -e ".[dev,datasets,ray]" -c constraints.txt  # datasets: benchmark data sets; ray: the batch engine
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

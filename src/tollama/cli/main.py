@@ -7,7 +7,17 @@ from typing import Annotated, Any
 import typer
 
 from tollama import __version__
-from tollama.cli import config_cmd, create_cmd, eval_cmd, key_cmd, root_cmd, run_files, runtime_cmd, stop_cmd
+from tollama.cli import (
+    batch_cmd,
+    config_cmd,
+    create_cmd,
+    eval_cmd,
+    key_cmd,
+    root_cmd,
+    run_files,
+    runtime_cmd,
+    stop_cmd,
+)
 from tollama.cli.autostart import autostart_disabled, is_loopback_url, start_daemon
 from tollama.cli.forecast_progress import ForecastProgress
 from tollama.cli.forecast_view import print_forecast
@@ -40,6 +50,7 @@ app.add_typer(runtime_cmd.app, name="runtime")
 app.callback()(root_cmd.root_options)
 app.command("create")(create_cmd.create)
 app.command("eval")(eval_cmd.eval_cmd)
+app.command("batch")(batch_cmd.batch)
 
 
 def _client(base_url: str | None, timeout: float | None = None, default_timeout: float | None = None) -> Client:
