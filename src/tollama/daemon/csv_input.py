@@ -66,9 +66,7 @@ def _check_cells(frame: Any) -> None:
             if not math.isfinite(float(value)) and value.strip().lower() != "nan":
                 raise ValueError(value)
         except ValueError:
-            raise InvalidRequest(
-                f"line {int(row) + 2}, column '{TARGET}': {value!r} is not a number"
-            ) from None
+            raise InvalidRequest(f"line {int(row) + 2}, column '{TARGET}': {value!r} is not a number") from None
     for row, value in frame[TIME].items():
         if value == "":
             raise InvalidRequest(f"line {int(row) + 2}, column '{TIME}': the timestamp is missing")
