@@ -12,11 +12,14 @@ from typing import Any
 import anyio
 import httpx
 import httpx2
+import numpy as np
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from tollama.core.derived_create import CreateRequest
+from tollama.core.evaluation import EvaluateRequest
 from tollama.core.schemas import ForecastRequest
 from tollama.testing.daemon import DaemonProcess, free_port, run_cli, stop_autostarted_daemon
 
@@ -25,7 +28,7 @@ SERIES = [
     {"id": "up", "freq": "D", "timestamps": [f"2025-01-{d:02d}" for d in range(1, 15)], "target": list(range(1, 15))},
     {"id": "flat", "target": [5.0] * 14},
 ]
-EXPECTED_TOOLS = {"list_models", "show_model", "forecast", "pull_model"}
+EXPECTED_TOOLS = {"list_models", "show_model", "forecast", "evaluate", "create_model", "pull_model"}
 
 
 def stdio_params(daemon: DaemonProcess, **env: str) -> StdioServerParameters:
@@ -57,6 +60,8 @@ def test_stdio_lists_tools_with_contract_schemas(stats_daemon):
     assert set(by_name) >= EXPECTED_TOOLS
     assert by_name["forecast"].input_schema == ForecastRequest.model_json_schema()
     assert {"series", "horizon"} <= set(by_name["forecast"].input_schema["required"])
+    assert by_name["evaluate"].input_schema == EvaluateRequest.model_json_schema()
+    assert by_name["create_model"].input_schema == CreateRequest.model_json_schema()
     assert by_name["show_model"].input_schema["required"] == ["model"]
     assert all(tool.description and len(tool.description) > 60 for tool in tools)
     assert by_name["pull_model"].annotations.read_only_hint is False
@@ -182,3 +187,29 @@ def test_stdio_server_autostarts_a_loopback_daemon(tmp_path: Path):
         assert httpx.get(f"http://127.0.0.1:{port}/api/version", trust_env=False).status_code == 200
     finally:
         stop_autostarted_daemon(home)
+
+
+def test_evaluate_and_create_model_tools(stats_daemon):
+    days = [str(d) for d in np.datetime64("2025-01-01") + np.arange(60)]
+    series = [{"id": "w", "freq": "D", "timestamps": days, "target": [float(i % 7) + 0.05 * i for i in range(60)]}]
+    evaluate = {"models": ["mock", "seasonal-naive"], "horizon": 7, "windows": 2, "metrics": ["mase", "mae"],
+                "series": series, "seasonality": 7}  # fmt: skip
+
+    async def calls(client: Client) -> list[Any]:
+        return [
+            await client.call_tool("evaluate", evaluate),
+            await client.call_tool(
+                "create_model", {"model": "duo", "ensemble": {"members": ["mock", "seasonal-naive"]}}
+            ),
+            await client.call_tool("forecast", {"model": "duo", "horizon": 3, "series": series}),
+            await client.call_tool("create_model", {"model": "bad", "ensemble": {"members": ["no-such-model"]}}),
+        ]
+
+    ranked, created, used, missing = run_session(stdio_params(stats_daemon), calls)
+    assert not ranked.is_error, text_of(ranked)
+    board = ranked.structured_content["leaderboard"]
+    assert board[0]["model"] == "seasonal-naive"  # a pure weekly pattern
+    assert text_of(ranked).splitlines()[0].split()[:3] == ["rank", "model", "mase"]
+    assert not created.is_error and created.structured_content["model"] == "duo"
+    assert not used.is_error and len(used.structured_content["forecasts"][0]["mean"]) == 3
+    assert missing.is_error and "no-such-model" in text_of(missing)

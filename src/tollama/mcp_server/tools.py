@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tollama.client import AsyncClient
+from tollama.core.derived_create import CreateRequest
 from tollama.core.errors import InvalidRequest
+from tollama.core.evaluation import EvaluateRequest
 from tollama.core.schemas import MODEL_NAME_SCHEMA, ForecastRequest
 from tollama.mcp_server import summaries
 
@@ -102,6 +104,20 @@ async def forecast(ctx: ToolContext, request: ForecastRequest) -> ToolAnswer:
     return text, answer
 
 
+async def evaluate(ctx: ToolContext, request: EvaluateRequest) -> ToolAnswer:
+    body = request.model_dump(mode="json", exclude_none=True)
+    # The route's own final object (leaderboard, per-series scores): no DataFrames for an agent.
+    answer = await ctx.client._send(ctx.client._evaluate(body, stream=False))
+    return summaries.leaderboard_summary(answer), answer
+
+
+async def create_model(ctx: ToolContext, request: CreateRequest) -> ToolAnswer:
+    definition = request.model_dump(mode="json", exclude_none=True, include={"ensemble", "auto", "overwrite"})
+    answer = await ctx.client.create(request.model, **definition)
+    kind = "ensemble" if request.ensemble else "auto"
+    return f"created {kind} model '{request.model}'; forecast with it by name", {"model": request.model, **answer}
+
+
 async def pull_model(ctx: ToolContext, args: PullArguments) -> ToolAnswer:
     if not ctx.allow_pull():
         raise InvalidRequest(
@@ -142,6 +158,27 @@ TOOLS: tuple[ToolSpec, ...] = (
         show_model,
     ),
     ToolSpec("forecast", "Forecast time series", FORECAST_DESCRIPTION, ForecastRequest, forecast),
+    ToolSpec(
+        "evaluate",
+        "Backtest and rank models",
+        "Backtest installed models on the user's series (rolling-origin windows at the end of each series) and "
+        "rank them by the first metric (lower is better). Use it to pick which model to trust before forecasting. "
+        'Example: {"models": ["auto-ets", "seasonal-naive"], "horizon": 6, "windows": 2, "metrics": ["mase", "wql"], '
+        '"series": [{"id": "sales", "freq": "MS", "target": [10, 12, 13, 15, 14, 16, 18, 17, 19, 21, 20, 22]}]}. '
+        "Answers the leaderboard as a text table plus per-series scores.",
+        EvaluateRequest,
+        evaluate,
+    ),
+    ToolSpec(
+        "create_model",
+        "Create an ensemble or auto model",
+        "Create a model from installed ones: an `ensemble` (mean or median of its members' forecasts) or an `auto` "
+        "model (per series, the candidate with the best backtest score). It can then be used by name. Example: "
+        '{"model": "my-ensemble", "ensemble": {"members": ["auto-ets", "auto-theta"], "method": "mean"}}.',
+        CreateRequest,
+        create_model,
+        read_only=False,
+    ),
     ToolSpec(
         "pull_model",
         "Install a model",
