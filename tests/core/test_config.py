@@ -98,7 +98,7 @@ def test_config_set_on_a_full_disk_is_one_clear_error_and_keeps_the_old_file(tol
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    result = runner.invoke(app, ["config", "set", "default_model", "other"])
+    result = runner.invoke(app, ["config", "set", "default_model", "auto-ets"])
     assert result.exit_code == 10, result.output
     assert "No space left on device" in result.output and "Traceback" not in result.output
     assert (tollama_home / "config.json").read_text() == before
