@@ -23,6 +23,7 @@ from tollama.core.config import (
 from tollama.core.errors import InvalidRequest
 from tollama.core.redaction import redact
 from tollama.core.registry import load_registry
+from tollama.core.store import ModelStore
 
 app = typer.Typer(help="Read and change persistent defaults (config.json).", no_args_is_help=True)
 
@@ -76,12 +77,14 @@ def unset_cmd(key: str) -> None:
 
 
 def _check_model_name(name: str) -> None:
-    """A default model must be one the registry knows, or every `tollama run` would fail later."""
+    """A default model must be one the registry knows or one made here (``tollama create``),
+    or every `tollama run` would fail later."""
     registry = load_registry()
-    if name not in registry:
-        close = difflib.get_close_matches(name, sorted(registry), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise InvalidRequest(f"'{name}' is not in the registry; {hint}`tollama list --available` shows the names")
+    if name in registry or ModelStore(Paths.from_env().models).is_installed(name):
+        return
+    close = difflib.get_close_matches(name, sorted(registry), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise InvalidRequest(f"'{name}' is not in the registry; {hint}`tollama list --available` shows the names")
 
 
 def _shown(value: object, unset: str = "(unset)") -> str:

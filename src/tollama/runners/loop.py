@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, Literal
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from tollama import __version__
@@ -317,7 +317,14 @@ def _frame_id(line: bytes) -> str | None:
 
 
 def _forecast_params(params: dict[str, Any]) -> tuple[str, ForecastRequest]:
-    return str(params["model"]), ForecastRequest.model_validate(params["request"])
+    """The model name and validated request; a request that does not validate is the caller's error."""
+    try:
+        return str(params["model"]), ForecastRequest.model_validate(params["request"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise InvalidRequest(f"{where}: {message}" if where else message) from None
 
 
 def _run(adapter: FamilyAdapter, protocol_out: BinaryIO) -> None:
