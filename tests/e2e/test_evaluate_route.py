@@ -126,6 +126,18 @@ def test_series_too_short_for_a_window_skip_it_with_a_warning(pulled):
     assert tiny_scores["mae"] == pytest.approx(np.mean(np.abs(np.asarray([4.0, 5.0, 6.0, 7.0, 8.0]) - 3.0)))
 
 
+def test_every_window_of_a_model_is_one_forecast_and_warnings_name_series_and_window(pulled):
+    """All windows go to the runner in one batched request; its warnings keep the user's ids."""
+    gappy = dict(SERIES[0], id="gappy")
+    gappy["timestamps"] = gappy["timestamps"][:3] + gappy["timestamps"][4:]  # one day missing early on
+    gappy["target"] = gappy["target"][:3] + gappy["target"][4:]
+    result = pulled.post("/api/evaluate", json=_body(["mock"], series=[gappy], metrics=["mae"])).json()
+    assert result["leaderboard"][0]["error"] is None and result["leaderboard"][0]["series"] == 1
+    gap_warnings = [w for w in result["warnings"] if "missing" in w]
+    assert gap_warnings and all("'gappy' (window " in w for w in gap_warnings), result["warnings"]
+    assert {w.split("(window ")[1][0] for w in gap_warnings} == {"0", "1"}
+
+
 BAD = [
     ({"metrics": ["mase", "accuracy"]}, 400, "metrics"),
     ({"windows": 0}, 400, "windows"),

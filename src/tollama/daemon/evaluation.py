@@ -1,16 +1,18 @@
 """The evaluation service: rolling-origin backtests of installed models, scored as fev scores them.
 
-Every (model, window) is one ordinary forecast request holding all the series that window can
-hold, run through ``ForecastService.forecast`` (capabilities, covariates, warnings, batching,
+Every model's windows are one ordinary forecast request holding each series cut at each window
+it can hold, run through ``ForecastService.events`` (capabilities, covariates, warnings, batching,
 admission, timeouts): there is no second forecasting path, and a model's runner sees one batched
-call per window. ``EvaluationService.backtest`` is the reusable entry point (the derived ``auto``
-model ranks its candidates with it); ``events`` wraps it in the ``/api/evaluate`` stream.
+call for the whole backtest (as statsforecast's ``cross_validation`` fits all windows at once).
+``EvaluationService.backtest`` is the reusable entry point (the derived ``auto`` model ranks its
+candidates with it); ``events`` wraps it in the ``/api/evaluate`` stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -85,42 +87,49 @@ class EvaluationService:
         grouped, warnings = cut_windows(request.series, request.horizon, request.windows, request.step_size)
         scales = _scales(grouped, request.seasonality)
         windows = [{"index": i, "cutoff": cutoff_label(cuts[0])} for i, cuts in enumerate(grouped) if cuts]
-        total = len(request.models) * sum(1 for cuts in grouped if cuts)
         runs: dict[str, ModelRun] = {}
-        completed = 0
+        counter = _WindowCounter(request.models, grouped, progress)
         for name in request.models:
             run = runs[name] = ModelRun(name)
             started = time.perf_counter()
-            for index, cuts in enumerate(grouped):
-                if not cuts or run.error is not None:
-                    continue
+            cuts = [cut for window in grouped for cut in window]
+            if cuts:
                 try:
-                    answer = await self.forecasts.forecast(
-                        _window_request(request, name, cuts), request.keep_alive, client_gone
-                    )
+                    answer = await self._forecast_windows(request, name, grouped, counter, client_gone)
                 except ModelNotFound:
                     raise
                 except TollamaError as exc:
                     run.error = exc.message
                 else:
-                    _score_window(run, request, cuts, answer, scales)
-                completed += 1
-                if progress is not None:
-                    progress(
-                        {
-                            "status": "evaluating",
-                            "model": name,
-                            "window": index,
-                            "completed": completed,
-                            "total": total,
-                            "series": len(cuts),
-                            "done": False,
-                        }
-                    )
+                    _score_windows(run, request, cuts, answer, scales)
+            counter.finish(name)
             run.seconds = time.perf_counter() - started
             warnings.extend(dict.fromkeys(run.warnings))
             warnings.extend(_undefined_warnings(run, request.metrics))
         return Backtest(list(request.metrics), windows, runs, warnings)
+
+    async def _forecast_windows(
+        self,
+        request: EvaluateRequest,
+        model: str,
+        grouped: list[list[WindowCut]],
+        counter: _WindowCounter,
+        client_gone: ClientGone | None,
+    ) -> dict[str, Any]:
+        """Every window of ``model`` in one forecast request: one batched runner call, not one per window.
+
+        A series held out in several windows appears once per window, under an id naming the
+        window; warnings are given back the series' own id.
+        """
+        forecast_request, renamed = _windows_request(request, model, grouped)
+        answer: dict[str, Any] = {}
+        async for event in self.forecasts.events(forecast_request, request.keep_alive, client_gone):
+            if event.get("done"):
+                answer = event
+            elif "completed" in event and event.get("total"):
+                counter.advance(model, event["completed"] / event["total"])
+        answer["warnings"] = [_own_ids(w, renamed) for w in answer.get("warnings", [])]
+        return answer
 
     async def events(
         self, request: EvaluateRequest, client_gone: ClientGone | None = None
@@ -144,9 +153,26 @@ class EvaluationService:
         yield final_object(request, result, time.perf_counter_ns() - started)
 
 
-def _window_request(request: EvaluateRequest, model: str, cuts: list[WindowCut]) -> ForecastRequest:
-    series = [cut.series.model_copy(update={"actuals": None}) for cut in cuts]
-    return ForecastRequest(
+def _windows_request(
+    request: EvaluateRequest, model: str, grouped: list[list[WindowCut]]
+) -> tuple[ForecastRequest, dict[str, tuple[str, int]]]:
+    """The forecast request of every window's cuts, in window order; and what each renamed copy is."""
+    several = sum(1 for cuts in grouped if cuts) > 1
+    taken = {cut.series.id for cuts in grouped for cut in cuts}
+    renamed: dict[str, tuple[str, int]] = {}
+    series = []
+    for cuts in grouped:
+        for cut in cuts:
+            update: dict[str, Any] = {"actuals": None}
+            if several:
+                copy_id = f"{cut.series.id} (window {cut.window})"
+                while copy_id in taken:  # a user id that already reads like a copy's
+                    copy_id += "'"
+                taken.add(copy_id)
+                renamed[copy_id] = (cut.series.id, cut.window)
+                update["id"] = copy_id
+            series.append(cut.series.model_copy(update=update))
+    forecast_request = ForecastRequest(
         model=model,
         horizon=request.horizon,
         quantiles=request.quantiles,
@@ -154,6 +180,65 @@ def _window_request(request: EvaluateRequest, model: str, cuts: list[WindowCut])
         parameters=request.parameters.model_copy(update={"metrics": None}),
         options=request.options,
     )
+    return forecast_request, renamed
+
+
+_QUOTED_COPY = re.compile(r"'([^']*? \(window \d+\)'*)'")
+
+
+def _own_ids(warning: str, renamed: dict[str, tuple[str, int]]) -> str:
+    """A warning naming a window's copy of a series, said of the series and its window."""
+
+    def own(match: re.Match[str]) -> str:
+        found = renamed.get(match.group(1))
+        return f"'{found[0]}' (window {found[1]})" if found else match.group(0)
+
+    return _QUOTED_COPY.sub(own, warning) if renamed else warning
+
+
+class _WindowCounter:
+    """The spec's progress lines, a window at a time, from the merged call's share of work done."""
+
+    def __init__(self, models: list[str], grouped: list[list[WindowCut]], progress: Progress | None) -> None:
+        self.progress = progress
+        self.windows = [(index, len(cuts)) for index, cuts in enumerate(grouped) if cuts]
+        self.series = sum(count for _, count in self.windows)
+        self.total = len(models) * len(self.windows)
+        self.completed = 0
+        self.sent: dict[str, int] = {}
+
+    def advance(self, model: str, share: float) -> None:
+        """Report each window whose series all fall within ``share`` of the model's work."""
+        done_series = share * self.series
+        position = self.sent.get(model, 0)
+        finished = sum(count for _, count in self.windows[:position])
+        while position < len(self.windows) and finished + self.windows[position][1] <= done_series + 1e-9:
+            finished += self.windows[position][1]
+            self._line(model, position)
+            position += 1
+        self.sent[model] = position
+
+    def finish(self, model: str) -> None:
+        """The model's remaining windows (done, or skipped after an error)."""
+        for position in range(self.sent.get(model, 0), len(self.windows)):
+            self._line(model, position)
+        self.sent[model] = len(self.windows)
+
+    def _line(self, model: str, position: int) -> None:
+        self.completed += 1
+        if self.progress is not None:
+            index, count = self.windows[position]
+            self.progress(
+                {
+                    "status": "evaluating",
+                    "model": model,
+                    "window": index,
+                    "completed": self.completed,
+                    "total": self.total,
+                    "series": count,
+                    "done": False,
+                }
+            )
 
 
 def _scales(grouped: list[list[WindowCut]], seasonality: int | None) -> dict[tuple[str, int], float]:
@@ -166,7 +251,7 @@ def _scales(grouped: list[list[WindowCut]], seasonality: int | None) -> dict[tup
     return scales
 
 
-def _score_window(
+def _score_windows(
     run: ModelRun,
     request: EvaluateRequest,
     cuts: list[WindowCut],
