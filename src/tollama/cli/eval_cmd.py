@@ -20,6 +20,10 @@ from tollama.client import Client
 from tollama.core.errors import InvalidRequest
 
 RESULT_FORMATS = (".csv", ".json")
+PUBLISHED_SOURCE = (
+    "published: fev / Chronos Benchmark II, chronos_zeroshot results (github.com/autogluon/fev, "
+    "benchmarks/chronos_zeroshot/results); --json names each row's file"
+)
 
 
 def eval_cmd(
@@ -63,7 +67,7 @@ def eval_cmd(
         if as_json:
             print_json(final)
         else:
-            _print_leaderboard(final, body["metrics"])
+            _print_leaderboard(final, body["metrics"], dataset, series is not None)
 
 
 def _check_paths(output: str | None, plot: str | None) -> None:
@@ -133,14 +137,20 @@ def _arguments(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _annotate_published(final: dict[str, Any], dataset: str | None) -> None:
-    """Beside each model's figure, the published one of the same model on the same data set."""
+    """Beside each model's figure, the published one of the same model on the same data set; and
+    every published result on that data set (``final["published"]``), for the table that ranks
+    this run's models among them."""
     if dataset is None:
         return
-    from tollama.client.benchmarks import published_for
+    from tollama.client.benchmarks import published_for, published_rows
 
     for row in final["leaderboard"]:
         for metric, value in published_for(dataset, row["model"]).items():
             row[f"published_{metric}"] = value
+    final["published"] = [
+        {"model": p.model, "tollama_model": p.tollama_model, "mase": p.mase, "wql": p.wql, "source": p.source}
+        for p in published_rows(dataset)
+    ]
 
 
 def _write_output(final: dict[str, Any], output: str) -> None:
@@ -156,7 +166,7 @@ def _write_output(final: dict[str, Any], output: str) -> None:
     err_console.print(f"wrote {path}", markup=False)
 
 
-def _print_leaderboard(final: dict[str, Any], metrics: list[str]) -> None:
+def _print_leaderboard(final: dict[str, Any], metrics: list[str], dataset: str | None, limited: bool) -> None:
     extra = sorted({k for row in final["leaderboard"] for k in row if k.startswith("published_")})
     columns = ["RANK", "MODEL", *[m.upper() for m in metrics], *[k.replace("_", " ").upper() for k in extra]]
     columns += ["SECONDS", "SERIES", "ERROR"]
@@ -165,8 +175,29 @@ def _print_leaderboard(final: dict[str, Any], metrics: list[str]) -> None:
         values = [_fmt(row.get(m)) for m in [*metrics, *extra]]
         rows.append([row["rank"], row["model"], *values, f"{row['seconds']:.1f}", row["series"], row["error"]])
     print_table(columns, rows)
+    if final.get("published"):
+        _print_beside_published(final, dataset or "", limited)
     for warning in final.get("warnings", [])[:10]:
         err_console.print(f"warning: {warning}", markup=False)
+
+
+def _print_beside_published(final: dict[str, Any], dataset: str, limited: bool) -> None:
+    """This run's models ranked among the published results on the same data set, by MASE."""
+    entries = [
+        (row.get("mase"), row.get("wql"), row["model"], "this run")
+        for row in final["leaderboard"]
+        if row.get("error") is None and row.get("mase") is not None
+    ]
+    entries += [(p["mase"], p["wql"], p["model"], "published") for p in final["published"] if p["mase"] is not None]
+    entries.sort(key=lambda entry: entry[0])
+    typer.echo(f"\nBeside the published results on {dataset} (MASE, lower is better):")
+    print_table(
+        ["#", "MODEL", "MASE", "WQL", "FROM"],
+        [[i, name, _fmt(mase), _fmt(wql), origin] for i, (mase, wql, name, origin) in enumerate(entries, start=1)],
+    )
+    typer.echo(PUBLISHED_SOURCE)
+    if limited:
+        typer.echo("note: this run scored only the first series (--series); the published figures cover all of them")
 
 
 def _fmt(value: Any) -> str:

@@ -69,17 +69,49 @@ def load_benchmark(name: str, limit: int | None = None) -> Benchmark:
     return Benchmark(name, series, horizons.pop(), periods.pop())
 
 
+@dataclass(frozen=True)
+class PublishedScore:
+    """One published result: a model (by its name in the source, and ours when we serve it) on a data set."""
+
+    dataset: str
+    model: str
+    tollama_model: str | None
+    mase: float | None
+    wql: float | None
+    source: str
+
+
 @cache
-def published_scores() -> dict[tuple[str, str], dict[str, float]]:
-    """(data set, model) -> {metric: value} from the shipped table of published results."""
-    text = resources.files("tollama.client").joinpath("published_scores.csv").read_text()
-    out: dict[tuple[str, str], dict[str, float]] = {}
-    for row in csv.DictReader(text.splitlines()):
-        values = {m: float(row[m]) for m in ("mase", "wql") if row.get(m)}
-        out[(row["dataset"], row["model"])] = {k: v for k, v in values.items() if math.isfinite(v)}
-    return out
+def published_table() -> tuple[PublishedScore, ...]:
+    """Every shipped published result (``published_scores.csv``), in file order."""
+    text = resources.files("tollama.client").joinpath("published_scores.csv").read_text(encoding="utf-8")
+    return tuple(
+        PublishedScore(
+            dataset=row["dataset"],
+            model=row["model"],
+            tollama_model=row["tollama_model"] or None,
+            mase=_figure(row["mase"]),
+            wql=_figure(row["wql"]),
+            source=row["source"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    )
+
+
+def _figure(text: str) -> float | None:
+    value = float(text) if text else math.nan
+    return value if math.isfinite(value) else None
+
+
+def published_rows(dataset: str) -> list[PublishedScore]:
+    """The published results on ``dataset``, best MASE first (empty for a set with none shipped)."""
+    rows = [row for row in published_table() if row.dataset == dataset]
+    return sorted(rows, key=lambda row: math.inf if row.mase is None else row.mase)
 
 
 def published_for(dataset: str, model: str) -> dict[str, float]:
-    """The published figures of ``model`` on ``dataset`` (empty when none is shipped)."""
-    return published_scores().get((dataset, model), {})
+    """The published figures of our ``model`` on ``dataset`` (empty when none is shipped)."""
+    for row in published_table():
+        if row.dataset == dataset and row.tollama_model == model:
+            return {k: v for k, v in (("mase", row.mase), ("wql", row.wql)) if v is not None}
+    return {}
