@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -73,7 +74,12 @@ def test_connections_past_the_cap_get_503(slow_daemon):
             assert _read_response(sock).startswith(b"HTTP/1.1 200")  # each one is open and kept alive
         with socket.create_connection(("127.0.0.1", slow_daemon.port), timeout=15) as extra:
             extra.sendall(b"GET /api/version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            assert _read_all(extra).startswith(b"HTTP/1.1 503")
+            head, _, body = _read_all(extra).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503")
+        assert b"retry-after: 1" in head.lower() and b"application/json" in head.lower()
+        assert "TOLLAMA_MAX_CONNECTIONS" in json.loads(body)["error"]
+        held[0].sendall(b"GET /api/version HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert _read_response(held[0]).startswith(b"HTTP/1.1 200")  # those within the cap are served on
     finally:
         for sock in held:
             sock.close()

@@ -23,7 +23,7 @@ from tollama.daemon.app import create_app
 from tollama.daemon.memory_return import exec_with_one_heap
 from tollama.daemon.routes.lifecycle import STOP_SERVER_STATE
 from tollama.daemon.settings import DaemonSettings
-from tollama.daemon.slow_clients import with_header_timeout
+from tollama.daemon.slow_clients import with_limits
 
 logger = logging.getLogger("tollama.daemon")
 UVICORN_EXTRA_GRACE_SECONDS = 5.0
@@ -69,8 +69,7 @@ def run(settings: DaemonSettings | None = None) -> None:
         log_level="info",
         access_log=False,  # tollama.access writes one structured line per request instead
         timeout_graceful_shutdown=int(settings.shutdown_grace + UVICORN_EXTRA_GRACE_SECONDS),
-        http=with_header_timeout(settings.header_timeout),
-        limit_concurrency=settings.max_connections,
+        http=with_limits(settings.header_timeout, settings.max_connections),
     )
     server = DrainingServer(config, app, settings.shutdown_grace)
     setattr(app.state, STOP_SERVER_STATE, lambda: setattr(server, "should_exit", True))  # POST /api/shutdown
