@@ -71,6 +71,34 @@ async def _off_the_loop(size: int, work: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(work, *args)
 
 
+def _piecewise(model: type[BaseModel]) -> Callable[[Any], BaseModel]:
+    """``model.model_validate``, one series at a time where the model holds ``series: list[...]``.
+
+    pydantic validates in Rust holding the GIL: a 64 MB body validated at once stalls every other
+    thread, the event loop's included, for the whole of it. Validating each series on its own
+    lets the loop run between series; the request is then validated around the checked series
+    (instances pass as they are). Any error validates the whole body again, so messages and
+    their order are exactly those of one ``model_validate``.
+    """
+    field = model.model_fields.get("series")
+    item = getattr(field.annotation, "__args__", (None,))[0] if field is not None else None
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return model.model_validate
+    validate_item = item.model_validate
+
+    def validate(parsed: Any) -> BaseModel:
+        items = parsed.get("series") if isinstance(parsed, dict) else None
+        if not isinstance(items, list) or len(items) < 2:
+            return model.model_validate(parsed)
+        try:
+            checked = [validate_item(entry) for entry in items]
+            return model.model_validate({**parsed, "series": checked})
+        except ValidationError:
+            return model.model_validate(parsed)
+
+    return validate
+
+
 class OrjsonRoute(APIRoute):
     """An ``APIRoute`` whose handler reads bodies through ``OrjsonRequest``.
 
@@ -82,7 +110,7 @@ class OrjsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         model = self.body_field.field_info.annotation if self.body_field is not None else None
-        validate = model.model_validate if isinstance(model, type) and issubclass(model, BaseModel) else None
+        validate = _piecewise(model) if isinstance(model, type) and issubclass(model, BaseModel) else None
 
         async def orjson_handler(request: Request) -> Response:
             wrapped = OrjsonRequest(request.scope, request.receive)

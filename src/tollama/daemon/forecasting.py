@@ -6,6 +6,7 @@ frequency checks, covariate fitting, quantile ordering, forecast timestamps, met
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from pydantic import TypeAdapter
 
 from tollama.core.covariates import fit_covariates
 from tollama.core.durations import parse_keep_alive
@@ -42,6 +44,20 @@ from tollama.daemon.supervisor import Supervisor
 
 _API_ONLY = {"stream", "keep_alive"}
 RETRIES_ON_RUNNER_LOSS = 1
+# From this many target values on, checking and serialising a request leave the event loop.
+OFF_LOOP_POINTS = 200_000
+_SERIES_JSON = TypeAdapter(SeriesInput)
+
+
+def runner_payload(request: ForecastRequest) -> bytes:
+    """The request's JSON for the runner, one series at a time.
+
+    pydantic serialises in Rust holding the GIL: a whole 64 MB request at once would stall the
+    event loop (and every thread) for a quarter of a second; between series other threads run.
+    """
+    head = request.model_dump_json(exclude_none=True, exclude={*_API_ONLY, "series"}).encode()
+    series = b",".join(_SERIES_JSON.dump_json(item, exclude_none=True) for item in request.series)
+    return head[:-1] + b',"series":[' + series + b"]}"
 
 
 @dataclass
@@ -142,7 +158,8 @@ class ForecastService:
                 async for event in self.derived.events(manifest, request, keep_alive, client_gone):
                     yield event
                 return
-        prepared = self.prepare(request)
+        large = sum(len(series.target) for series in request.series) >= OFF_LOOP_POINTS
+        prepared = await asyncio.to_thread(self.prepare, request) if large else self.prepare(request)
         name = prepared.manifest.name
         if self._prepare_runtime is not None:  # a family's first use may build its runtime
             async for event in self._prepare_runtime(prepared.manifest.family):
@@ -150,6 +167,8 @@ class ForecastService:
         # Embedded in the frame as is (retries reuse it): the client's bytes, or serialised once in Rust.
         if body is not None and prepared.as_sent:
             payload = orjson.Fragment(_one_line(body))
+        elif large:
+            payload = orjson.Fragment(await asyncio.to_thread(runner_payload, prepared.request))
         else:
             payload = orjson.Fragment(prepared.request.model_dump_json(exclude_none=True, exclude=_API_ONLY))
         ticket = self.admission.enter(name)
