@@ -168,7 +168,7 @@ def test_pull_shows_progress_and_ends_installed(browser, tmp_path):
         seen = page.tab.evaluate("window.seen")
         assert seen[0] == "pulling seasonal-naive…" and len(seen) >= 3  # status lines shown as they came
         assert page.tab.locator("#pull-progress").get_attribute("value") == "1"
-        assert "seasonal-naive" in page.tab.locator("#installed-table tbody").text_content()
+        assert "seasonal-naive" in page.tab.locator("#installed-table tbody").text_content()  # listed when it says so
         page.shot("models-after-pull")
         page.tab.once("dialog", lambda dialog: dialog.accept())
         page.tab.click("#installed-table button[aria-label='Remove seasonal-naive']")

@@ -93,10 +93,11 @@ async function pull(event) {
         text.textContent = line.status;
       }
     });
+    // Refresh the tables before saying so: "installed" then means it is in the list.
+    await renderModels();
     progress.max = 1;
     progress.value = 1;
     text.textContent = `${name} is installed`;
-    await renderModels();
   } catch (error) {
     $("pull-status").hidden = true;
     showError($("pull-error"), error);
