@@ -1,5 +1,5 @@
-"""What derived models cost: an ensemble vs its slowest member and vs their sum; an ``auto`` model
-vs (k·w + 1) forecasts of the same request.
+"""What derived models cost: an ensemble vs its members' sum and slowest; an ``auto`` model vs
+(k·w + 1) forecasts of the same request.
 
     python benchmarks/derived_cost.py                         # 200 monthly series, 3 stats members
     python benchmarks/derived_cost.py --series 50 --repeats 3 --windows 2
@@ -7,11 +7,11 @@ vs (k·w + 1) forecasts of the same request.
 
 A daemon this script starts (temporary home, loopback, free port) pulls the members. Each model
 forecasts the same request once to warm up, then warm requests are timed in interleaved rounds
-(members alone, the ensemble, the auto model), so background load hits all of them; figures are
-medians over rounds. Targets: the ensemble costs less than the sum of its members (they run at
-once, each through its own runner; on a machine with fewer free cores than CPU-bound members the
-ratio to the slowest member shows how much of that sum remains), and the auto model at most
-(k·w + 1) times its slowest candidate's forecast. Exits 1 when a target is missed.
+(members alone, the members as concurrent requests, the ensemble, the auto model), so background
+load hits all of them; figures are medians over rounds. An ensemble's CPU members forecast in
+turn, each with every core (``daemon.derived.lane_of``): the target is their sum, within 5 % (the
+combining and noise); "members at once" shows what running them concurrently costs instead. The
+auto model: at most (k·w + 1) times its slowest candidate's forecast. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,19 @@ def timed(http: httpx.Client, body: dict) -> float:
     return elapsed
 
 
+def timed_at_once(base_url: str, bodies: list[dict]) -> float:
+    """All requests sent together, each on its own connection: the wall time until the last answer."""
+    clients = [httpx.Client(base_url=base_url, timeout=3600, trust_env=False) for _ in bodies]
+    try:
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            started = time.perf_counter()
+            list(pool.map(timed, clients, bodies))
+            return time.perf_counter() - started
+    finally:
+        for client in clients:
+            client.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", default="auto-ets,auto-theta,seasonal-naive")
@@ -79,16 +93,19 @@ def main() -> int:
             if http.post("/api/forecast", json={**base, "model": model}).status_code != 200 and model == "bench-auto":
                 models.remove(model)  # a build without the evaluation service cannot serve auto models
         times: dict[str, list[float]] = {m: [] for m in models}
+        at_once: list[float] = []
         for _ in range(args.repeats):
             for model in models:
                 times[model].append(timed(http, {**base, "model": model}))
+            at_once.append(timed_at_once(daemon.base_url, [{**base, "model": m} for m in members]))
         med = {m: statistics.median(v) for m, v in times.items()}
         for model in members:
             report.figure(f"{model} alone", med[model], "s")
         slowest, total = max(med[m] for m in members), sum(med[m] for m in members)
+        report.figure("members at once (requests)", statistics.median(at_once), "s", total, "sum of members")
         report.figure("ensemble", med["bench-ens"], "s", slowest, "slowest member")
         report.figure("ensemble", med["bench-ens"], "s", total, "sum of members")
-        report.at_most("ensemble / sum of members", med["bench-ens"] / total, "x", 1.0)
+        report.at_most("ensemble / sum of members", med["bench-ens"] / total, "x", 1.05)
         if "bench-auto" in med:
             bound = len(members) * args.windows + 1
             report.figure("auto", med["bench-auto"], "s", slowest, "slowest candidate")

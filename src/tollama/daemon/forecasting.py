@@ -219,6 +219,16 @@ class ForecastService:
                 pass
         yield {"model": manifest.name, "done": True, "done_reason": "unload" if keep == 0 else "load", "forecasts": []}
 
+    async def load(self, name: str, keep_alive: str | float | None = None) -> int:
+        """Load a model now (building its family's runtime on first use): nanoseconds it took, 0 if loaded."""
+        manifest = self.store.get(name)
+        keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
+        if self._prepare_runtime is not None:
+            async for _event in self._prepare_runtime(manifest.family):
+                pass
+        async with self.supervisor.lease(manifest, keep) as lease:
+            return lease.load_duration
+
     async def forecast(
         self,
         request: ForecastRequest,
