@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import httpx
@@ -89,3 +90,16 @@ def test_strict_covariates_fail_naming_the_member(stats: httpx.Client) -> None:
     body["parameters"] = {}
     relaxed = stats.post("/api/forecast", json=body)
     assert relaxed.status_code == 200 and any(w.startswith("auto-ets: ") for w in relaxed.json()["warnings"])
+
+
+def test_a_streamed_ensemble_names_each_member_at_work(stats: httpx.Client) -> None:
+    create(stats, "ens", ensemble={"members": STATS})
+    body = {"model": "ens", "horizon": 6, "series": SERIES, "stream": True}
+    with stats.stream("POST", "/api/forecast", json=body) as response:
+        lines = [json.loads(line) for line in response.iter_lines() if line]
+    statuses = [line["status"] for line in lines if "status" in line]
+    assert statuses[0] == f"forecasting with {', '.join(STATS)}"
+    firsts = [next(i for i, s in enumerate(statuses) if s.startswith(f"{m}: ")) for m in STATS]
+    assert firsts == sorted(firsts)  # on the CPU the members work in turn, in their order
+    assert {f"{m}: forecasting" for m in STATS} <= set(statuses)
+    assert lines[-1]["done"] is True and len(lines[-1]["forecasts"]) == len(SERIES)

@@ -19,6 +19,7 @@ from tollama.daemon.evaluation import Backtest, EvaluationService
 if TYPE_CHECKING:
     from tollama.daemon.admission import ClientGone
     from tollama.daemon.derived import DerivedService
+    from tollama.daemon.reporting import Report
 
 
 def candidate_scores(
@@ -43,6 +44,7 @@ async def auto_forecast(
     request: ForecastRequest,
     keep_alive: str | float | None,
     client_gone: ClientGone | None,
+    report: Report | None = None,
 ) -> dict[str, Any]:
     from tollama.daemon.derived import finish
 
@@ -63,6 +65,7 @@ async def auto_forecast(
             keep_alive=keep_alive,
         ),
         client_gone,
+        report,
     )
     scores, warnings = candidate_scores(backtest, candidates, spec.metric)
     ids = [s.id for s in request.series]
@@ -71,7 +74,10 @@ async def auto_forecast(
     groups = {c: [s for s in request.series if chosen[s.id] == c] for c in candidates}
     groups = {c: series for c, series in groups.items() if series}
     answers = await derived.forecast_each_part(
-        {c: request.model_copy(update={"series": series}) for c, series in groups.items()}, keep_alive, client_gone
+        {c: request.model_copy(update={"series": series}) for c, series in groups.items()},
+        keep_alive,
+        client_gone,
+        report,
     )
     by_id: dict[str, dict[str, Any]] = {}
     for name, answer in answers.items():

@@ -22,6 +22,7 @@ from tollama.core.metrics import compute_metrics
 from tollama.core.registry import check_model_name
 from tollama.core.schemas import ForecastRequest, ModelManifest, ModelSpec, PullRequest, SeriesForecast, quantile_key
 from tollama.core.store import ModelStore
+from tollama.daemon.reporting import Report, Reporting
 
 if TYPE_CHECKING:
     from tollama.daemon.admission import ClientGone
@@ -149,12 +150,15 @@ class DerivedService:
         check_parts(manifest, member_lookup(self.store))  # every part still installed, no cycle
         if manifest.ensemble is not None:
             yield {"status": f"forecasting with {', '.join(manifest.ensemble.members)}", "done": False}
-            final = await self.ensemble(manifest, request, keep_alive, client_gone)
+            work = Reporting(lambda report: self.ensemble(manifest, request, keep_alive, client_gone, report))
         else:
             from tollama.daemon.auto import auto_forecast
 
             yield {"status": f"backtesting {', '.join(manifest.auto.candidates)}", "done": False}  # type: ignore[union-attr]
-            final = await auto_forecast(self, manifest, request, keep_alive, client_gone)
+            work = Reporting(lambda report: auto_forecast(self, manifest, request, keep_alive, client_gone, report))
+        async for line in work.lines():  # each part's own status and progress, named
+            yield line
+        final = work.result
         final["total_duration"] = time.perf_counter_ns() - started
         yield final
 
@@ -168,39 +172,59 @@ class DerivedService:
         requests: dict[str, ForecastRequest],
         keep_alive: str | float | None,
         client_gone: ClientGone | None,
+        report: Report | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Each part forecasts its request (usually the same one) through the ordinary path, by lane.
 
-        Each answer's ``load_duration`` includes the part's share of the loading done beforehand.
+        ``report`` hears each part's status and progress lines, the part's name in front. Each
+        answer's ``load_duration`` includes the part's share of the loading done beforehand.
         """
-        loads = await self.load_parts(list(requests), keep_alive)
+        parts = {m: self.member_request(r, m) for m, r in requests.items()}
+        plain = [m for m in parts if not is_derived(self.store.get(m))]
+        # Bad input fails before any part forecasts (a part's own check, run again when it does).
+        await first_failure({m: asyncio.to_thread(self.forecasts.prepare, parts[m]) for m in plain})
+        loads = await self.load_parts(plain, keep_alive)
         lanes: dict[str, Lane] = {}
 
         def turn(member: str, request: ForecastRequest) -> Awaitable[dict[str, Any]]:
-            forecast = self.member_request(request, member)
-            call = lambda: self.forecasts.forecast(forecast, keep_alive, client_gone)  # noqa: E731
+            call = lambda: self.part_forecast(member, request, keep_alive, client_gone, report)  # noqa: E731
             lane = lane_of(request)
             return call() if lane is None else lanes.setdefault(lane, Lane()).run(call)
 
-        answers = await first_failure({m: turn(m, r) for m, r in requests.items()})
+        answers = await first_failure({m: turn(m, r) for m, r in parts.items()})
         for member, answer in answers.items():
             answer["load_duration"] = max(int(answer.get("load_duration") or 0), loads.get(member, 0))
         return answers
 
+    async def part_forecast(
+        self,
+        member: str,
+        request: ForecastRequest,
+        keep_alive: str | float | None,
+        client_gone: ClientGone | None,
+        report: Report | None,
+    ) -> dict[str, Any]:
+        """One part's final answer; its lines before that go to ``report``, named."""
+        final: dict[str, Any] = {}
+        async for event in self.forecasts.events(request, keep_alive, client_gone):
+            final = event
+            if report is not None and not event.get("done") and "status" in event:
+                report({**event, "status": f"{member}: {event['status']}"})
+        return final
+
     async def load_parts(self, names: list[str], keep_alive: str | float | None) -> dict[str, int]:
-        """Load the parts' models at once (nanoseconds each took), so a CPU lane never waits on a start-up.
+        """Load the models at once (nanoseconds each took), so a CPU lane never waits on a start-up.
 
         Skipped where loading ahead would be undone before the forecast: ``keep_alive`` 0, or a
-        cap on loaded models (TOLLAMA_MAX_LOADED_MODELS) below the number of parts. Derived parts
-        load their own parts when they forecast.
+        cap on loaded models (TOLLAMA_MAX_LOADED_MODELS) below their number. (Derived parts are
+        not among ``names``: they load their own parts when they forecast.)
         """
         supervisor = self.forecasts.supervisor
         if keep_alive is not None and parse_keep_alive(keep_alive, supervisor.default_keep_alive) == 0:
             return {}
         if supervisor.max_loaded and supervisor.max_loaded < len(names):
             return {}
-        plain = [name for name in names if not is_derived(self.store.get(name))]
-        return await first_failure({name: self.forecasts.load(name, keep_alive) for name in plain})
+        return await first_failure({name: self.forecasts.load(name, keep_alive) for name in names})
 
     async def ensemble(
         self,
@@ -208,10 +232,11 @@ class DerivedService:
         request: ForecastRequest,
         keep_alive: str | float | None,
         client_gone: ClientGone | None,
+        report: Report | None = None,
     ) -> dict[str, Any]:
         spec = manifest.ensemble
         assert spec is not None
-        answers = await self.forecast_each_part({m: request for m in spec.members}, keep_alive, client_gone)
+        answers = await self.forecast_each_part({m: request for m in spec.members}, keep_alive, client_gone, report)
         levels = [quantile_key(q) for q in request.quantiles]
         forecasts = combine([answers[m] for m in spec.members], spec.method, levels)
         warnings = [f"{m}: {w}" for m in spec.members for w in answers[m].get("warnings") or []]

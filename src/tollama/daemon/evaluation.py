@@ -10,7 +10,6 @@ candidates with it); ``events`` wraps it in the ``/api/evaluate`` stream.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import time
@@ -25,6 +24,7 @@ from tollama.core.schemas import ForecastRequest, quantile_key
 from tollama.core.scores import NOT_RANKED, PairScore, aggregate, score_pair, seasonal_scale, why_undefined
 from tollama.daemon.admission import ClientGone
 from tollama.daemon.forecasting import ForecastService
+from tollama.daemon.reporting import Reporting
 from tollama.runners.stats.season import season_length_for
 
 Progress = Callable[[dict[str, Any]], None]
@@ -137,20 +137,10 @@ class EvaluationService:
         """Progress lines, then the final object; closing the stream cancels the backtest."""
         started = time.perf_counter_ns()
         self.check_models(request.models)  # before the first line, so a 404 keeps its status
-        lines: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        task = asyncio.ensure_future(self.backtest(request, client_gone, lines.put_nowait))
-        try:
-            while not task.done() or not lines.empty():
-                getter = asyncio.ensure_future(lines.get())
-                await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter.done():
-                    yield getter.result()
-                else:
-                    getter.cancel()
-            result = task.result()
-        finally:
-            task.cancel()
-        yield final_object(request, result, time.perf_counter_ns() - started)
+        backtest = Reporting(lambda report: self.backtest(request, client_gone, report))
+        async for line in backtest.lines():
+            yield line
+        yield final_object(request, backtest.result, time.perf_counter_ns() - started)
 
 
 def _windows_request(
