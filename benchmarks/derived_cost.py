@@ -5,18 +5,22 @@
     python benchmarks/derived_cost.py --series 50 --repeats 3 --windows 2
     python benchmarks/derived_cost.py --members auto-ets,auto-theta,fracast-0   # needs its runtime
 
-A daemon this script starts (temporary home, loopback, free port) pulls the members. Each model
-forecasts the same request once to warm up, then warm requests are timed in interleaved rounds
-(members alone, the members as concurrent requests, the ensemble, the auto model), so background
-load hits all of them; figures are medians over rounds. An ensemble's CPU members forecast in
-turn, each with every core (``daemon.derived.lane_of``): the target is their sum, within 5 % (the
-combining and noise); "members at once" shows what running them concurrently costs instead. The
-auto model: at most (k·w + 1) times its slowest candidate's forecast. Exits 1 when a target is missed.
+A daemon this script starts (temporary home, loopback, free port) pulls the members. First, from
+unloaded models, the members forecast one after another and then the ensemble (loads included:
+the ensemble's load at once). Then each model forecasts once to warm up, and warm requests are
+timed in interleaved rounds (members alone, the members as concurrent requests, the ensemble,
+the auto model), so background load hits all of them; figures are medians over rounds.
+
+An ensemble's CPU members forecast in turn, each with every core (``daemon.derived.lane_of``):
+the target is their sum within 5 % (combining, noise); "members at once" shows what running
+them concurrently costs instead. The auto model: at most (k·w + 1) times its slowest
+candidate's forecast. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -65,6 +69,14 @@ def timed_at_once(base_url: str, bodies: list[dict]) -> float:
             client.close()
 
 
+def cold(home: Path, base: dict, members: list[str]) -> tuple[float, float]:
+    """(members one after another, the ensemble), each in a fresh daemon: runner start-ups and loads included."""
+    with DaemonProcess(home) as daemon, httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False) as http:
+        in_turn = sum(timed(http, {**base, "model": m}) for m in members)
+    with DaemonProcess(home) as daemon, httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False) as http:
+        return in_turn, timed(http, {**base, "model": "bench-ens"})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", default="auto-ets,auto-theta,seasonal-naive")
@@ -77,18 +89,22 @@ def main() -> int:
     members = args.members.split(",")
     report = Report()
     report.header(" ".join(sys.argv))
-    with tempfile.TemporaryDirectory(prefix="tollama-bench-") as home, DaemonProcess(Path(home)) as daemon:
-        http = httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False)
-        for model in members:
-            pulled = http.post("/api/pull", json={"model": model, "stream": False})
-            if pulled.status_code != 200:
-                raise SystemExit(f"cannot pull {model}: {pulled.text}")
-        http.post("/api/create", json={"model": "bench-ens", "stream": False, "ensemble": {"members": members}})
-        auto = {"candidates": members, "windows": args.windows}
-        has_auto = http.post("/api/create", json={"model": "bench-auto", "stream": False, "auto": auto})
+    base = {"horizon": args.horizon, "quantiles": [0.1, 0.5, 0.9], "stream": False}
+    base["series"] = series(args.series, args.length)
+    with contextlib.ExitStack() as stack:
+        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="tollama-bench-"))
+        with DaemonProcess(Path(home)) as daemon, httpx.Client(base_url=daemon.base_url, trust_env=False) as http:
+            for model in members:
+                pulled = http.post("/api/pull", json={"model": model, "stream": False}, timeout=3600)
+                if pulled.status_code != 200:
+                    raise SystemExit(f"cannot pull {model}: {pulled.text}")
+            http.post("/api/create", json={"model": "bench-ens", "stream": False, "ensemble": {"members": members}})
+            auto = {"candidates": members, "windows": args.windows}
+            has_auto = http.post("/api/create", json={"model": "bench-auto", "stream": False, "auto": auto})
+        cold_members, cold_ensemble = cold(Path(home), base, members)
+        daemon = stack.enter_context(DaemonProcess(Path(home)))
+        http = stack.enter_context(httpx.Client(base_url=daemon.base_url, timeout=3600, trust_env=False))
         models = [*members, "bench-ens"] + (["bench-auto"] if has_auto.status_code == 200 else [])
-        base = {"horizon": args.horizon, "quantiles": [0.1, 0.5, 0.9], "stream": False}
-        base["series"] = series(args.series, args.length)
         for model in list(models):  # warm: runners started, models loaded
             if http.post("/api/forecast", json={**base, "model": model}).status_code != 200 and model == "bench-auto":
                 models.remove(model)  # a build without the evaluation service cannot serve auto models
@@ -106,13 +122,13 @@ def main() -> int:
         report.figure("ensemble", med["bench-ens"], "s", slowest, "slowest member")
         report.figure("ensemble", med["bench-ens"], "s", total, "sum of members")
         report.at_most("ensemble / sum of members", med["bench-ens"] / total, "x", 1.05)
+        report.figure("cold ensemble (loads at once)", cold_ensemble, "s", cold_members, "cold members in turn")
         if "bench-auto" in med:
             bound = len(members) * args.windows + 1
             report.figure("auto", med["bench-auto"], "s", slowest, "slowest candidate")
             report.at_most("auto / slowest candidate", med["bench-auto"] / slowest, "x", bound, "(k*w+1)")
         else:
             print("# auto not measured: this build cannot create or serve auto models")
-        http.close()
     return report.exit_code
 
 
