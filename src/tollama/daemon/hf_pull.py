@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from tollama.core.pull_settings import Setting
 from tollama.core.redaction import redact_text
 from tollama.core.schemas import ModelManifest, ModelSpec
 from tollama.daemon.hf_download import DownloadJob, DownloadResult, download
+from tollama.daemon.reporting import Report, Reporting
 
 STOP_GRACE_SECONDS = 5.0
 _LINE_LIMIT = 1 << 20
@@ -83,20 +84,17 @@ class SnapshotDownload:
 
     async def _in_thread(self) -> AsyncIterator[dict[str, Any]]:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        def emit(event: dict[str, Any]) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+        def in_thread(report: Report) -> Awaitable[DownloadResult]:
+            def emit(event: dict[str, Any]) -> None:  # called on the download's thread
+                loop.call_soon_threadsafe(report, event)
 
-        work = asyncio.ensure_future(asyncio.to_thread(download, self.job, emit))
-        while not (work.done() and queue.empty()):
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        self.result = work.result()
+            return asyncio.to_thread(download, self.job, emit)
+
+        work = Reporting(in_thread)
+        async for event in work.lines():
+            yield event
+        self.result = work.result
 
     async def _in_child(self) -> AsyncIterator[dict[str, Any]]:
         proc = await asyncio.create_subprocess_exec(

@@ -1,8 +1,8 @@
 """Work that reports lines while it runs, handed on as they come: the shape of every long route.
 
-A backtest or a derived model's forecast runs as a task that calls ``report(line)``; the route's
-event stream yields those lines while the task runs, then the task's result. Closing the stream
-(the client left) cancels the task.
+A backtest, a derived model's forecast or a download runs as a task that calls ``report(line)``;
+the route's event stream yields those lines while the task runs, then the task's result. Closing
+the stream (the client left) cancels the task.
 """
 
 from __future__ import annotations
