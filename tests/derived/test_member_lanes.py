@@ -35,8 +35,9 @@ class RecordingForecasts:
         if request.model == self.bad_input:
             raise InvalidRequest(f"series 'a': model '{request.model}' cannot take that")
 
-    async def load(self, name: str, keep_alive: Any = None) -> int:
+    async def load(self, name: str, keep_alive: Any = None, report: Any = None) -> int:
         self.log.append(("load", name))
+        report({"status": f"loading model {name}", "done": False})
         await asyncio.sleep(0)
         return 1_000 if name != "loaded" else 0
 
@@ -120,6 +121,8 @@ def test_each_parts_lines_are_reported_with_its_name() -> None:
     lines: list[dict] = []
     run(service(RecordingForecasts()), {"auto-ets": {}, "fracast-0": {}}, report=lines.append)
     assert lines == [
+        {"status": "auto-ets: loading model auto-ets", "done": False},
+        {"status": "fracast-0: loading model fracast-0", "done": False},
         {"status": "auto-ets: forecasting", "completed": 0, "total": 2, "done": False},
         {"status": "fracast-0: forecasting", "completed": 0, "total": 2, "done": False},
     ]

@@ -50,6 +50,16 @@ def lane_of(request: ForecastRequest) -> str | None:
     return CPU if request.options.get("device", CPU) == CPU else None
 
 
+def naming(part: str, report: Report | None) -> Report:
+    """``report`` for one part: its status lines with the part's name in front (others dropped)."""
+
+    def named(event: dict[str, Any]) -> None:
+        if report is not None and "status" in event:
+            report({**event, "status": f"{part}: {event['status']}"})
+
+    return named
+
+
 class Lane:
     """Parts that take turns: one at a time, in the order they asked; after a failure none starts."""
 
@@ -183,7 +193,7 @@ class DerivedService:
         plain = [m for m in parts if not is_derived(self.store.get(m))]
         # Bad input fails before any part forecasts (a part's own check, run again when it does).
         await first_failure({m: asyncio.to_thread(self.forecasts.prepare, parts[m]) for m in plain})
-        loads = await self.load_parts(plain, keep_alive)
+        loads = await self.load_parts(plain, keep_alive, report)
         lanes: dict[str, Lane] = {}
 
         def turn(member: str, request: ForecastRequest) -> Awaitable[dict[str, Any]]:
@@ -206,13 +216,16 @@ class DerivedService:
     ) -> dict[str, Any]:
         """One part's final answer; its lines before that go to ``report``, named."""
         final: dict[str, Any] = {}
+        named = naming(member, report)
         async for event in self.forecasts.events(request, keep_alive, client_gone):
             final = event
-            if report is not None and not event.get("done") and "status" in event:
-                report({**event, "status": f"{member}: {event['status']}"})
+            if not event.get("done"):
+                named(event)
         return final
 
-    async def load_parts(self, names: list[str], keep_alive: str | float | None) -> dict[str, int]:
+    async def load_parts(
+        self, names: list[str], keep_alive: str | float | None, report: Report | None = None
+    ) -> dict[str, int]:
         """Load the models at once (nanoseconds each took), so a CPU lane never waits on a start-up.
 
         Skipped where loading ahead would be undone before the forecast: ``keep_alive`` 0, or a
@@ -224,7 +237,7 @@ class DerivedService:
             return {}
         if supervisor.max_loaded and supervisor.max_loaded < len(names):
             return {}
-        return await first_failure({name: self.forecasts.load(name, keep_alive) for name in names})
+        return await first_failure({m: self.forecasts.load(m, keep_alive, naming(m, report)) for m in names})
 
     async def ensemble(
         self,

@@ -39,6 +39,7 @@ from tollama.daemon.admission import Admission, ClientGone
 from tollama.daemon.derived import DerivedService, is_derived
 from tollama.daemon.forecast_run import ClientWatch, ForecastRun
 from tollama.daemon.limits import RequestLimits, check_forecast_limits
+from tollama.daemon.reporting import Report, Reporting
 from tollama.daemon.runtimes.manager import PrepareRuntime
 from tollama.daemon.supervisor import Supervisor
 
@@ -211,21 +212,24 @@ class ForecastService:
         if keep == 0:
             await self.supervisor.stop(manifest.name)
         else:
-            if self._prepare_runtime is not None:
-                async for event in self._prepare_runtime(manifest.family):
-                    yield event
-            yield {"status": f"loading model {manifest.name}", "done": False}
-            async with self.supervisor.lease(manifest, keep):
-                pass
+            loading = Reporting(lambda report: self.load(manifest.name, keep, report))
+            async for event in loading.lines():
+                yield event
         yield {"model": manifest.name, "done": True, "done_reason": "unload" if keep == 0 else "load", "forecasts": []}
 
-    async def load(self, name: str, keep_alive: str | float | None = None) -> int:
-        """Load a model now (building its family's runtime on first use): nanoseconds it took, 0 if loaded."""
+    async def load(self, name: str, keep_alive: str | float | None = None, report: Report | None = None) -> int:
+        """Load a model now (building its family's runtime on first use): nanoseconds it took, 0 if loaded.
+
+        ``report`` hears the runtime build's lines and the loading line.
+        """
         manifest = self.store.get(name)
         keep = None if keep_alive is None else parse_keep_alive(keep_alive, self.supervisor.default_keep_alive)
         if self._prepare_runtime is not None:
-            async for _event in self._prepare_runtime(manifest.family):
-                pass
+            async for event in self._prepare_runtime(manifest.family):
+                if report is not None:
+                    report(event)
+        if report is not None:
+            report({"status": f"loading model {name}", "done": False})
         async with self.supervisor.lease(manifest, keep) as lease:
             return lease.load_duration
 
