@@ -99,7 +99,8 @@ def test_a_streamed_ensemble_names_each_member_at_work(stats: httpx.Client) -> N
         lines = [json.loads(line) for line in response.iter_lines() if line]
     statuses = [line["status"] for line in lines if "status" in line]
     assert statuses[0] == f"forecasting with {', '.join(STATS)}"
-    firsts = [next(i for i, s in enumerate(statuses) if s.startswith(f"{m}: ")) for m in STATS]
-    assert firsts == sorted(firsts)  # on the CPU the members work in turn, in their order
     assert {f"{m}: forecasting" for m in STATS} <= set(statuses)
+    starts = [statuses.index(f"{m}: forecasting") for m in STATS]
+    assert starts == sorted(starts)  # on the CPU the members work in turn, in their order
+    assert all(statuses.index(f"{m}: loading model {m}") < starts[0] for m in STATS)  # all load first
     assert lines[-1]["done"] is True and len(lines[-1]["forecasts"]) == len(SERIES)
