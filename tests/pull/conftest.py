@@ -7,9 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from tollama.core.config import DaemonConfig, TollamaConfig, save_config
 from tollama.testing.daemon import DaemonProcess
 from tollama.testing.hub import LocalHub
 from tollama.testing.pulls import NEUTRAL_ENV
+
+
+@pytest.fixture(autouse=True)
+def no_runtime_builds(tollama_home: Path) -> None:
+    """Pull tests test pulls: a pull must not start a family's runtime build in the background.
+
+    Otherwise each pull of a heavy family starts a pip build beside the test, costing CI minutes
+    and changing files under TOLLAMA_HOME while a test walks it.
+    """
+    tollama_home.mkdir(parents=True, exist_ok=True)
+    save_config(tollama_home / "config.json", TollamaConfig(daemon=DaemonConfig(auto_bootstrap=False)))
 
 
 @pytest.fixture
