@@ -9,4 +9,4 @@ PYTHON="${PYTHON:-python3.11}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev,datasets,ray]" -c constraints.txt  # datasets: benchmark data sets; ray: the batch engine
 .venv/bin/ruff check .
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q --durations=25 "$@"  # the slowest tests, for keeping CI short

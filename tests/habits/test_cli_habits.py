@@ -86,6 +86,7 @@ def test_run_autostarts_on_tollama_host_port_and_serve_stop_stops_it(tollama_hom
     finally:
         stopped = cli("serve", "--stop", env=env)
     assert stopped.returncode == 0 and f"127.0.0.1:{port}" in stopped.stdout
+    assert "stopped" in stopped.stdout.splitlines()[-1]  # it returns once the daemon no longer answers
     after = cli("list", "--timeout", "5", env={**env, "TOLLAMA_NO_AUTOSTART": "1"})
     assert after.returncode == 3, "the daemon should be gone"
 

@@ -72,5 +72,5 @@ def test_shutdown_stops_the_daemon_and_needs_the_key_when_keys_exist(tollama_hom
         answer = httpx.post(
             f"{daemon.base_url}/api/shutdown", headers={"authorization": "Bearer secret"}, trust_env=False
         )
-        assert answer.json() == {"status": "shutting down"}
+        assert answer.json() == {"status": "shutting down", "grace_seconds": 10.0}
         assert daemon.process.wait(timeout=30) == 0

@@ -68,7 +68,7 @@ def serve(
     """Start the daemon (TOLLAMA_HOST=host:port, default 127.0.0.1:11435), or --stop it."""
     with handle_errors():
         if stop:
-            stop_cmd.stop_daemon(_client(base_url, timeout, 10))
+            stop_cmd.stop_daemon(_client(base_url, timeout, 10), timeout)
             return
         from tollama.daemon.memory_return import exec_with_one_heap
         from tollama.daemon.serve import run as run_daemon

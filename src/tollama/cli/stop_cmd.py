@@ -2,11 +2,13 @@
 
 Unloading sends Ollama's idiom, ``{"model": M, "keep_alive": 0}`` with no series; a model that is
 busy unloads when its last request ends. Stopping the daemon is ``POST /api/shutdown``, which the
-daemon accepts from loopback clients or with an API key.
+daemon accepts from loopback clients or with an API key; the verb returns once the daemon no
+longer answers, so ``tollama serve --stop && tollama serve`` finds the port free.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -14,7 +16,10 @@ import typer
 from tollama.cli.options import BaseUrl, Timeout, make_client
 from tollama.cli.output import handle_errors
 from tollama.client import Client
-from tollama.core.errors import InvalidRequest
+from tollama.core.errors import DaemonUnreachable, ForecastTimeout, InvalidRequest, TollamaError
+
+EXTRA_WAIT_SECONDS = 10.0  # beyond the daemon's drain grace: uvicorn's own margin, then some
+POLL_SECONDS = 0.1
 
 
 def stop(
@@ -37,7 +42,32 @@ def stop(
             typer.echo("no model is loaded")
 
 
-def stop_daemon(client: Client) -> None:
-    """Ask the daemon at the client's URL to shut down; it drains in-flight requests first."""
-    client.shutdown()
+def stop_daemon(client: Client, wait_seconds: float | None = None) -> None:
+    """Ask the daemon at the client's URL to shut down, and wait until it no longer answers.
+
+    The daemon stops listening at once and lets requests in flight finish within its grace, which
+    its answer names; ``wait_seconds`` (``--timeout``) overrides how long to wait for that.
+    """
+    grace = client.shutdown().get("grace_seconds")
     typer.echo(f"stopping the tollama daemon at {client.base_url}")
+    limit = wait_seconds if wait_seconds is not None else float(grace or 0) + EXTRA_WAIT_SECONDS
+    if not _gone_within(client, limit):
+        raise ForecastTimeout(
+            f"the daemon at {client.base_url} still answers after {limit:g}s; "
+            "it exits when its requests in flight end (wait longer with --timeout)"
+        )
+    typer.echo("stopped" + (f"; requests in flight, if any, finish within {grace:g}s" if grace else ""))
+
+
+def _gone_within(client: Client, seconds: float) -> bool:
+    """Whether the daemon stops answering within ``seconds`` (it refuses connections once stopped)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            client.version()
+        except DaemonUnreachable:
+            return True
+        except TollamaError:
+            pass  # draining (503) or slow to answer: not gone yet
+        time.sleep(POLL_SECONDS)
+    return False

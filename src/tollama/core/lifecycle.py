@@ -37,3 +37,6 @@ def forecast_body_kind(body: Any) -> str:
 
 class ShutdownResponse(_Wire):
     status: str = Field(examples=["shutting down"])
+    grace_seconds: float | None = Field(
+        default=None, description="How long requests in flight may take to finish before the daemon exits"
+    )

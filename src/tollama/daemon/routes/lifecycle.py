@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from tollama.core.errors import InvalidRequest
 from tollama.core.lifecycle import ShutdownResponse
+from tollama.daemon.deps import ServicesDep
 
 router = APIRouter()
 RUNNING_TEXT = "tollama is running"
@@ -33,10 +34,10 @@ async def root(request: Request) -> Response:
 
 
 @router.post("/api/shutdown", response_model=ShutdownResponse, summary="Stop the daemon")
-async def shutdown(request: Request) -> ShutdownResponse:
+async def shutdown(request: Request, services: ServicesDep) -> ShutdownResponse:
     """Stop the daemon gracefully (``tollama serve --stop``); requests in flight finish first."""
     stop: Callable[[], None] | None = getattr(request.app.state, STOP_SERVER_STATE, None)
     if stop is None:
         raise InvalidRequest("this daemon runs inside another program, not `tollama serve`; stop that program")
     stop()
-    return ShutdownResponse(status="shutting down")
+    return ShutdownResponse(status="shutting down", grace_seconds=services.settings.shutdown_grace)
