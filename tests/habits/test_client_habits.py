@@ -1,5 +1,5 @@
 """What Nixtla and Jupyter users expect of the Python client: TypeError for a misspelt keyword,
-``fitted=`` refused by name, a figure from ``plot()`` that notebooks show inline, ``Client.stop``."""
+``h`` as well as ``horizon``, ``fitted=`` refused by name, a figure from ``plot()`` that notebooks show inline, ``Client.stop``."""
 
 from __future__ import annotations
 
@@ -41,6 +41,21 @@ def test_a_misspelt_keyword_is_a_type_error_naming_it(client_class: type) -> Non
         client._forecast_input(frame(), horizn=3)
     with pytest.raises(TypeError, match="unexpected keyword argument 'prediction_intervals'"):
         client._forecast_input({"horizon": 1, "series": []}, prediction_intervals=True)
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+def test_h_is_nixtlas_name_for_horizon_on_forecast_and_evaluate(client_class: type) -> None:
+    client = client_class(base_url="http://127.0.0.1:9")
+    assert client._forecast_input(frame(), h=3).body["horizon"] == 3
+    assert client._forecast_input({"series": [{"id": "s", "target": [1.0]}]}, h=2).body["horizon"] == 2
+    assert client._evaluate_input(frame(), models=["mock"], horizon=2).body["horizon"] == 2
+    assert client._evaluate_input(frame(), models=["mock"], h=2).body["horizon"] == 2
+    with pytest.raises(TypeError, match="got both 'h' and 'horizon'"):
+        client._forecast_input(frame(), h=3, horizon=4)
+    with pytest.raises(TypeError, match="got both 'h' and 'horizon'"):
+        client._evaluate_input(frame(), models=["mock"], h=3, horizon=4)
+    with pytest.raises(TypeError, match=r"evaluate\(\) needs the forecast horizon: h="):
+        client._evaluate_input(frame(), models=["mock"])
 
 
 def test_fitted_true_is_refused_by_name_and_false_is_accepted() -> None:

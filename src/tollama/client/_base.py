@@ -53,6 +53,7 @@ class ForecastArguments(TypedDict, total=False):
 
     model: str
     horizon: int
+    h: int  # Nixtla's name for horizon
     quantiles: Sequence[float]
     level: Sequence[float]  # Nixtla's central intervals (80 -> quantiles 0.1 and 0.9)
     keep_alive: str | float
@@ -121,8 +122,10 @@ def check_arguments(arguments: dict[str, Any]) -> None:
 
     A misspelt keyword is a ``TypeError`` (as for any Python function); ``fitted=True`` (Nixtla's
     in-sample values) is refused by name, since the models here forecast ahead only. ``fitted``
-    is removed from ``arguments``.
+    is removed from ``arguments``, and Nixtla's ``h`` becomes ``horizon``.
     """
+    if "h" in arguments:
+        arguments["horizon"] = one_horizon("forecast", arguments.pop("h"), arguments.get("horizon"))
     known = ForecastArguments.__optional_keys__ | ForecastArguments.__required_keys__
     for name in arguments:
         if name not in known and name != "fitted":
@@ -134,6 +137,13 @@ def check_arguments(arguments: dict[str, Any]) -> None:
             "fitted=True is not supported: tollama's models forecast ahead only and return no in-sample "
             "values; to measure accuracy, hold out the last points and pass them as `actuals` (metrics)"
         )
+
+
+def one_horizon(verb: str, h: int | None, horizon: int | None) -> int | None:
+    """Nixtla's ``h`` or tollama's ``horizon``: either name works, both at once is a ``TypeError``."""
+    if h is not None and horizon is not None:
+        raise TypeError(f"{verb}() got both 'h' and 'horizon'; they are the same argument, pass one")
+    return h if h is not None else horizon
 
 
 def _is_pandas(data: object) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from tollama.client._base import one_horizon
 from tollama.client.frames import ID, TARGET, TIME, prepare_frame
 from tollama.core.backtest import window_cutoffs
 from tollama.core.errors import InvalidRequest
@@ -47,7 +48,8 @@ def evaluate_body(
     data: pd.DataFrame | Mapping[str, Any],
     *,
     models: Sequence[str],
-    h: int,
+    h: int | None = None,
+    horizon: int | None = None,
     n_windows: int = 1,
     step_size: int | None = None,
     level: Sequence[float] | None = None,
@@ -56,6 +58,9 @@ def evaluate_body(
     **fields: Any,
 ) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """The ``/api/evaluate`` body for a long DataFrame (or a dict holding ``series``), and its history."""
+    h = one_horizon("evaluate", h, horizon)
+    if h is None:
+        raise TypeError("evaluate() needs the forecast horizon: h=... (Nixtla's name) or horizon=...")
     history = None
     if isinstance(data, pd.DataFrame):
         prepared = prepare_frame(data, horizon=h)
