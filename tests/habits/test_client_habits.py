@@ -1,5 +1,6 @@
 """What Nixtla and Jupyter users expect of the Python client: TypeError for a misspelt keyword,
-``h`` as well as ``horizon``, ``fitted=`` refused by name, a figure from ``plot()`` that notebooks show inline, ``Client.stop``."""
+``h`` as well as ``horizon``, ``fitted=`` refused by name, a figure from ``plot()`` that notebooks
+show inline, ``Client.stop``."""
 
 from __future__ import annotations
 

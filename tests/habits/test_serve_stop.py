@@ -40,7 +40,10 @@ def test_waits_until_the_daemon_no_longer_answers(capsys: pytest.CaptureFixture[
 
 def test_a_daemon_that_keeps_answering_is_a_timeout() -> None:
     daemon = StoppingDaemon(answers_after=None)
-    with Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(daemon)) as client:
-        with pytest.raises(ForecastTimeout, match=r"still answers after 0.3s.*--timeout"):
-            stop_daemon(client, wait_seconds=0.3)
+    transport = httpx.MockTransport(daemon)
+    with (
+        Client(base_url="http://127.0.0.1:9", transport=transport) as client,
+        pytest.raises(ForecastTimeout, match=r"still answers after 0.3s.*--timeout"),
+    ):
+        stop_daemon(client, wait_seconds=0.3)
     assert daemon.paths.count("/api/version") >= 2  # it kept asking until the limit
