@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,37 @@ def test_exit_codes_with_the_new_flags(daemon: DaemonProcess, tmp_path: Path) ->
     slow.write_text(json.dumps(request))
     timed_out = cli("run", "--input", str(slow), "--no-stream", "--timeout", "1", "--base-url", daemon.base_url, env={})
     assert timed_out.returncode == 6, timed_out.stderr
+
+
+LOCAL_ONLY_VERBS = {"config", "key", "help"}  # they read and write files; no daemon involved
+
+
+def test_every_verb_that_talks_to_the_daemon_takes_base_url_and_timeout() -> None:
+    import typer
+
+    from tollama.cli.main import app
+
+    def verbs(command: Any, path: str) -> list[tuple[str, Any]]:
+        if hasattr(command, "commands"):  # a group (typer 0.29 vendors click: no isinstance check)
+            return [pair for name, sub in command.commands.items() for pair in verbs(sub, f"{path} {name}".strip())]
+        return [(path, command)]
+
+    root = typer.main.get_command(app)
+    checked = [(p, c) for p, c in verbs(root, "") if p.split()[0] not in LOCAL_ONLY_VERBS]
+    assert {"eval", "create", "batch", "run", "pull", "serve"} <= {p for p, _ in checked}
+    for path, command in checked:
+        flags = {opt for param in command.params for opt in param.opts}
+        assert {"--base-url", "--timeout"} <= flags, path
+
+
+@pytest.mark.parametrize("verb", [("eval", "mock", "--horizon", "2", "--csv"), ("create", "e", "--ensemble", "a,b")])
+def test_eval_and_create_take_timeout_too(verb: tuple[str, ...], tmp_path: Path) -> None:
+    csv = tmp_path / "x.csv"
+    csv.write_text("unique_id,ds,y\ns,1,1\ns,2,2\ns,3,3\n")
+    args = (*verb, str(csv)) if verb[0] == "eval" else verb
+    dead = f"http://127.0.0.1:{free_port()}"
+    done = run_cli(*args, "--timeout", "3", "--base-url", dead, env={"TOLLAMA_NO_AUTOSTART": "1"})
+    assert done.returncode == 3 and "cannot reach the tollama daemon" in done.stderr, done.stderr
 
 
 def test_tollama_host_alone_reaches_the_daemon_and_run_reuses_it(daemon: DaemonProcess) -> None:

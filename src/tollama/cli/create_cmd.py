@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from tollama.cli.options import BaseUrl, Timeout, make_client
 from tollama.cli.output import PullProgress, handle_errors, print_json
-from tollama.client import Client
 from tollama.core.errors import InvalidRequest
 from tollama.core.schemas import ModelManifest
 
@@ -24,9 +24,8 @@ def create(
     metric: Annotated[str, typer.Option("--metric", help="Auto: the backtest score (lower wins).")] = "mase",
     windows: Annotated[int, typer.Option("--windows", help="Auto: backtest windows per series.")] = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model.")] = False,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL", help="Daemon URL.", show_envvar=True)
-    ] = None,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the end, print one JSON.")] = False,
 ) -> None:
     """Create a derived model: an ensemble of installed models, or a per-series automatic choice."""
@@ -38,13 +37,13 @@ def create(
             definition["ensemble"] = {"members": _names(ensemble), "method": method}
         else:
             definition["auto"] = {"candidates": _names(auto), "metric": metric, "windows": windows}
-        client = Client(base_url=base_url)
-        if no_stream:
-            print_json(client.create(model, **definition))
-            return
-        with PullProgress() as progress:
-            for event in client.create(model, stream=True, **definition):
-                progress.update(event)
+        with make_client(base_url, timeout) as client:
+            if no_stream:
+                print_json(client.create(model, **definition))
+                return
+            with PullProgress() as progress:
+                for event in client.create(model, stream=True, **definition):
+                    progress.update(event)
 
 
 def derived_rows(manifest: ModelManifest) -> list[list[Any]]:

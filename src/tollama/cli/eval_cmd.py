@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from tollama.cli.options import BaseUrl, Timeout, make_client
 from tollama.cli.output import err_console, handle_errors, print_json, print_table
 from tollama.cli.run_files import read_csv, read_request
 from tollama.client import Client
@@ -41,7 +42,8 @@ def eval_cmd(
     output: Annotated[str | None, typer.Option("--output", help="Write the leaderboard (.csv) or all (.json).")] = None,
     plot: Annotated[str | None, typer.Option("--plot", help="Write a PNG: one bar per model and metric.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final object as JSON.")] = False,
-    base_url: Annotated[str | None, typer.Option("--base-url", envvar="TOLLAMA_BASE_URL")] = None,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
 ) -> None:
     """Backtest MODELS and print a leaderboard (lower is better; the first metric ranks)."""
     with handle_errors():
@@ -54,7 +56,7 @@ def eval_cmd(
             body["step"] = step
         if quantiles is not None:
             body["quantiles"] = _levels(quantiles)
-        with Client(base_url=base_url) as client:
+        with make_client(base_url, timeout) as client:
             final = _run_with_progress(client, body)
         _annotate_published(final, dataset)
         if output:
