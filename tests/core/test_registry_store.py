@@ -39,8 +39,16 @@ def test_model_names_are_never_paths(name):
 
 
 def test_unknown_model_is_a_404():
-    with pytest.raises(ModelNotFound, match="not in the registry"):
+    with pytest.raises(ModelNotFound, match="not in the registry; `tollama list --available`"):
         get_spec("no-such-model")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("chronos3", "chronos2"), ("autoets", "auto-ets"), ("fracast0", "fracast-0")]
+)
+def test_a_near_miss_names_the_model_meant(typed, meant):
+    with pytest.raises(ModelNotFound, match=f"'{typed}' is not in the registry; did you mean '{meant}'\\?"):
+        get_spec(typed)
 
 
 def test_store_writes_atomically_and_deletes(tmp_path):

@@ -6,7 +6,6 @@ Secrets are refused: tokens come from ``TOLLAMA_HF_TOKEN`` or ``--token`` only.
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated
 
 import typer
@@ -22,7 +21,7 @@ from tollama.core.config import (
 )
 from tollama.core.errors import InvalidRequest
 from tollama.core.redaction import redact
-from tollama.core.registry import load_registry
+from tollama.core.registry import closest_name, load_registry
 from tollama.core.store import ModelStore
 
 app = typer.Typer(help="Read and change persistent defaults (config.json).", no_args_is_help=True)
@@ -82,8 +81,7 @@ def _check_model_name(name: str) -> None:
     registry = load_registry()
     if name in registry or ModelStore(Paths.from_env().models).is_installed(name):
         return
-    close = difflib.get_close_matches(name, sorted(registry), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    hint = closest_name(name)
     raise InvalidRequest(f"'{name}' is not in the registry; {hint}`tollama list --available` shows the names")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -36,9 +37,16 @@ def get_spec(name: str) -> ModelSpec:
     spec = load_registry().get(name)
     if spec is None:
         raise ModelNotFound(
-            f"model '{name}' is not in the registry; `tollama list --available` shows what can be pulled"
+            f"model '{name}' is not in the registry; {closest_name(name)}"
+            "`tollama list --available` shows what can be pulled"
         )
     return spec
+
+
+def closest_name(name: str) -> str:
+    """``did you mean 'chronos2'? `` for a near miss of a registry name, else nothing."""
+    close = difflib.get_close_matches(name, sorted(load_registry()), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def families() -> list[str]:
