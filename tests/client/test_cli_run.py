@@ -100,12 +100,16 @@ def test_a_csv_with_missing_days_is_forecast_from_its_real_last_day_with_a_warni
         ),
         (["--csv", "{data}", "--input", "{data}", "--horizon", "1"], "--csv and --input exclude each other"),
         (["--csv", "{tmp}/missing.csv", "--horizon", "1"], "does not exist"),
-        (["--csv", "{data}", "--horizon", "1", "--target-col", "sales"], "has no column 'sales'"),
+        (["--csv", "{data}", "--horizon", "1", "--target-col", "sales"], "has no column 'sales' (columns: ds, y)"),
+        (["--csv", "{data}", "--horizon", "1", "--time-col", "date"], "name it with --time-col"),
+        (["--csv", "{data}", "--horizon", "1", "--future", "{data}", "--time-col", "when"], "no column 'when'"),
+        (["--csv", "{tmp}/inf.csv", "--horizon", "1"], "series 'inf': target 'y' is inf at 2025-01-02"),
     ],
 )
 def test_bad_csv_invocations_exit_2_with_one_line(args, message, mock_daemon: DaemonProcess, tmp_path: Path):
     data = tmp_path / "d.csv"
     data.write_text("ds,y\n2025-01-01,1\n2025-01-02,2\n2025-01-03,3\n")
+    (tmp_path / "inf.csv").write_text("ds,y\n2025-01-01,1\n2025-01-02,inf\n2025-01-03,3\n")
     ran = _run(mock_daemon, *[a.format(data=data, tmp=tmp_path) for a in args])
     assert ran.returncode == 2 and message in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
 

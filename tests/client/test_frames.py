@@ -103,6 +103,17 @@ def test_duplicate_timestamps_hint_at_the_id_column():
         frame_to_request(frame, horizon=1)
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, "inf"])
+def test_an_infinite_value_is_refused_naming_the_series_and_row(bad):
+    frame = _long(ids=("a", "b")).astype({"y": object})
+    frame.loc[7, "y"] = bad  # series 'b', third row
+    with pytest.raises(InvalidRequest, match=r"series 'b': target 'y' is -?inf at 2025-01-03.*\(row 3 of the series\)"):
+        frame_to_request(frame, horizon=1)
+    covariate = _long(ids=("a",)).assign(price=[1.0, 2.0, bad, 4.0, 5.0])
+    with pytest.raises(InvalidRequest, match=r"series 'a': covariate 'price' is -?inf \(row 3 of the series\)"):
+        frame_to_request(covariate, horizon=1)
+
+
 def test_other_columns_are_past_covariates_numeric_or_categorical():
     frame = _long(ids=("a",)).assign(price=[1, 2, 3, 4, 5], promo=[True, False, True, False, True], store=list("xxyyx"))
     series = frame_to_request(frame, horizon=1)["series"][0]

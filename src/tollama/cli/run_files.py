@@ -61,12 +61,14 @@ def read_csv(
     from tollama.client.frames import prepare_frame
 
     frame = _read_table(csv_file, "--csv")
+    _require_columns(frame, csv_file, {time_col: "--time-col", target_col: "--target-col"})
     stem = Path(csv_file).stem
     if id_col not in frame.columns:
         frame.insert(0, id_col, stem)
     future = None
     if future_file is not None:
         future = _read_table(future_file, "--future")
+        _require_columns(future, future_file, {time_col: "--time-col"})
         if id_col not in future.columns:
             future.insert(0, id_col, stem)
         if horizon is None:
@@ -76,6 +78,14 @@ def read_csv(
     return prepare_frame(
         frame, horizon=horizon, freq=freq, X_df=future, id_col=id_col, time_col=time_col, target_col=target_col
     )
+
+
+def _require_columns(frame: pd.DataFrame, csv_file: str, needed: dict[str, str]) -> None:
+    """Name a missing column with the file's own columns (before an id column is added to them)."""
+    for column, option in needed.items():
+        if column not in frame.columns:
+            have = ", ".join(map(str, frame.columns))
+            raise InvalidRequest(f"{csv_file} has no column '{column}' (columns: {have}); name it with {option}")
 
 
 def _read_table(csv_file: str, option: str) -> pd.DataFrame:

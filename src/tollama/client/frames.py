@@ -253,6 +253,7 @@ def _series(
             "(if the frame holds several series, name their id column with id_col / --id-col)"
         )
     target = rows[columns.target]
+    _refuse_infinity(sid, f"target '{columns.target}'", target, times)
     out: dict[str, Any] = {"id": sid, "target": [None if np.isnan(v) else float(v) for v in target]}
     if pd.api.types.is_datetime64_any_dtype(times):
         index = pd.DatetimeIndex(times)
@@ -290,11 +291,25 @@ def _covariate(sid: str, name: str, values: pd.Series) -> list[float] | list[str
     if values.isna().any():
         raise InvalidRequest(f"series '{sid}': covariate '{name}' has missing values; fill them (e.g. .ffill())")
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return values.astype(float).tolist()
-    numeric = pd.to_numeric(values, errors="coerce")
-    if not numeric.isna().any():
-        return numeric.astype(float).tolist()
-    return values.astype(str).tolist()
+        numbers = values.astype(float)
+    else:
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.isna().any():
+            return values.astype(str).tolist()
+    _refuse_infinity(sid, f"covariate '{name}'", numbers, None)
+    return numbers.astype(float).tolist()
+
+
+def _refuse_infinity(sid: str, what: str, values: pd.Series, times: pd.Series | None) -> None:
+    """JSON has no infinity, and a model given one answers nonsense: name the first, as pandas users read it."""
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        position = int(infinite.argmax())
+        where = f"at {times.iloc[position]} " if times is not None else ""
+        raise InvalidRequest(
+            f"series '{sid}': {what} is {values.iloc[position]} {where}(row {position + 1} of the series); "
+            "replace it with a number, or leave it empty to mark a gap"
+        )
 
 
 def _future_groups(
