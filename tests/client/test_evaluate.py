@@ -83,7 +83,7 @@ def test_cli_prints_the_table_writes_csv_json_png_and_shows_progress(mock_daemon
                "--metrics", "mae,wql", "--output", str(out), "--plot", str(png))  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     assert "MODEL" in ran.stdout and "mock" in ran.stdout and "MAE" in ran.stdout
-    assert "window" in ran.stderr and "series done" in ran.stderr  # the progress bar is on stderr
+    assert "window" in ran.stderr and "series forecasts done" in ran.stderr  # the progress bar is on stderr
     board = pd.read_csv(out)
     assert list(board["model"]) == ["mock"] and board.loc[0, "series"] == 2
     with Image.open(png) as image:
@@ -114,3 +114,4 @@ def test_cli_bad_inputs_exit_with_their_codes(mock_daemon: DaemonProcess, args, 
     ran = _cli(mock_daemon, *args)
     assert ran.returncode == code, ran.stderr
     assert message in ran.stderr and "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines()[0].startswith("Error:"), ran.stderr  # no empty progress bar first

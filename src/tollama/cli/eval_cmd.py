@@ -121,12 +121,14 @@ def _run_with_progress(client: Client, body: dict[str, Any]) -> dict[str, Any]:
     final: dict[str, Any] = {}
     series_done = 0
     with Progress(*columns, console=err_console, transient=False) as progress:
-        task = progress.add_task("starting", total=None)
+        task = progress.add_task("starting", total=None, visible=False)  # shown once work is under way
         for line in client.evaluate_stream(body, **_arguments(body)):
             if line.get("status") == "evaluating":
                 series_done += int(line.get("series", 0))
-                description = f"{line['model']} · window {line['window']} · {series_done} series done"
-                progress.update(task, description=description, completed=line["completed"], total=line["total"])
+                description = f"{line['model']} · window {line['window']} · {series_done} series forecasts done"
+                progress.update(
+                    task, description=description, completed=line["completed"], total=line["total"], visible=True
+                )
             elif line.get("done"):
                 final = line
     return final
