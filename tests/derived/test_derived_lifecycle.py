@@ -60,7 +60,8 @@ def test_create_list_show_run_rm_through_the_cli(installed: httpx.Client, daemon
     again = cli(daemon, "create", "combo", "--ensemble", "mock")
     assert again.returncode == 2 and "already exists" in again.stderr and "--overwrite" in again.stderr
     assert cli(daemon, "create", "combo", "--ensemble", "mock", "--overwrite").returncode == 0
-    assert cli(daemon, "rm", "combo").returncode == 0
+    removed = cli(daemon, "rm", "combo")
+    assert removed.returncode == 0 and removed.stderr == ""  # nothing used it
     names = {m["name"] for m in json.loads(cli(daemon, "list", "--json").stdout)["models"]}
     assert "combo" not in names and {"mock", "seasonal-naive"} <= names  # members untouched
     auto = cli(daemon, "create", "pick", "--auto", "mock,seasonal-naive", "--windows", "2")
@@ -70,6 +71,9 @@ def test_create_list_show_run_rm_through_the_cli(installed: httpx.Client, daemon
         "metric": "mase",
         "windows": 2,
     }
+    member = cli(daemon, "rm", "mock")
+    assert member.returncode == 0 and "deleted 'mock'" in member.stdout
+    assert "warning: 'pick' uses 'mock' and cannot forecast" in member.stderr
 
 
 def test_nesting_cycles_and_removed_members(installed: httpx.Client) -> None:
@@ -90,7 +94,17 @@ def test_nesting_cycles_and_removed_members(installed: httpx.Client) -> None:
     cycle = create("inner", ["outer"], overwrite=True)
     assert cycle.status_code == 400 and "inner -> outer -> inner" in cycle.json()["error"]
     assert forecast(installed, "outer").status_code == 200  # the refused overwrite changed nothing
-    assert installed.request("DELETE", "/api/delete", json={"model": "seasonal-naive"}).status_code == 200
+    removed = installed.request("DELETE", "/api/delete", json={"model": "seasonal-naive"})
+    assert removed.status_code == 200  # removed as asked, but not silently: its users are named
+    assert removed.json()["warnings"] == [
+        "'inner', 'outer' use 'seasonal-naive' and cannot forecast until 'seasonal-naive' is installed again, "
+        "or they are created again without it"
+    ]
+    assert (
+        installed.request("DELETE", "/api/delete", json={"model": "auto-ets"})
+        .json()["warnings"][0]
+        .startswith("'outer' uses 'auto-ets'")
+    )
     missing = forecast(installed, "outer")
     assert missing.status_code == 404 and "'seasonal-naive'" in missing.json()["error"]
 

@@ -177,6 +177,25 @@ def test_pull_shows_progress_and_ends_installed(browser, tmp_path):
         page.context.close()
 
 
+def test_removing_a_member_names_the_derived_models_that_used_it(browser, tmp_path):
+    with DaemonProcess(tmp_path / "home") as daemon:
+        with httpx.Client(base_url=daemon.base_url, timeout=120, trust_env=False) as http:
+            assert http.post("/api/pull", json={"model": "mock", "stream": False}).status_code == 200
+            combo = {"model": "combo", "ensemble": {"members": ["mock"]}, "stream": False}
+            assert http.post("/api/create", json=combo).status_code == 200
+        page = Page(browser, daemon.base_url)
+        page.open("models")
+        page.tab.once("dialog", lambda dialog: dialog.accept())
+        page.tab.click("#installed-table button[aria-label='Remove mock']")
+        warning = page.tab.locator("#models-warnings li")
+        warning.wait_for()
+        assert warning.text_content().startswith("'combo' uses 'mock' and cannot forecast until 'mock' is installed")
+        assert "mock" not in page.tab.locator("#installed-table tbody").text_content().replace("combo", "")
+        page.shot("models-removed-member")
+        assert page.errors == []
+        page.context.close()
+
+
 def test_model_name_holding_html_is_shown_as_text(page):
     page.open("models")
     name = '<img src=x id=injected onerror="window.pwned=1">'

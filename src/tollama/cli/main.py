@@ -233,8 +233,10 @@ def rm(models: list[str], base_url: BaseUrl = None, timeout: Timeout = None) -> 
     with handle_errors():
         client = _client(base_url, timeout)
         for model in models:
-            client.delete(model)
+            answer = client.delete(model)
             typer.echo(f"deleted '{model}'")
+            for warning in answer.get("warnings", []):
+                err_console.print(f"warning: {warning}", markup=False)
 
 
 @app.command()

@@ -7,13 +7,16 @@ the daemon resolves names through a lookup function, so the rules here are testa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tollama.core.errors import InvalidRequest, ModelNotFound
+
+if TYPE_CHECKING:
+    from tollama.core.schemas import ModelManifest  # schemas imports this module
 
 DERIVED_FAMILIES = ("ensemble", "auto")
 # Lower is better for each; `coverage` is not a score a model can be chosen by.
@@ -71,6 +74,17 @@ def parts_of(ensemble: EnsembleSpec | None, auto: AutoSpec | None) -> list[str]:
     if auto is not None:
         return list(auto.candidates)
     return []
+
+
+def users_of(model: str, installed: Iterable[ModelManifest]) -> list[str]:
+    """The installed derived models that use ``model``, directly or through another derived model."""
+    parts = {m.name: set(parts_of(m.ensemble, m.auto)) for m in installed}
+    users: set[str] = set()
+    reached = {model}
+    while grown := {name for name, its in parts.items() if its & reached and name not in users | {model}}:
+        users |= grown
+        reached |= grown
+    return sorted(users)
 
 
 PartsLookup = Callable[[str], list[str]]  # installed model -> its parts; raises ModelNotFound

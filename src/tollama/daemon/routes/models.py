@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from tollama.core.derived import users_of
 from tollama.core.schemas import (
     ModelManifest,
     ModelRequest,
@@ -65,4 +66,13 @@ async def delete(body: ModelRequest, services: ServicesDep) -> dict:
     services.store.delete(body.model)
     if manifest is not None:
         await services.pulls.release_cache(manifest)
-    return {}
+    users = users_of(body.model, services.store.list())
+    if not users:
+        return {}
+    # Removed as asked (as Ollama does), but not silently: say which derived models now lack a part.
+    names, one = ", ".join(f"'{u}'" for u in users), len(users) == 1
+    warning = (
+        f"{names} {'uses' if one else 'use'} '{body.model}' and cannot forecast until '{body.model}' is "
+        f"installed again, or {'it is' if one else 'they are'} created again without it"
+    )
+    return {"warnings": [warning]}

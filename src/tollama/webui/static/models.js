@@ -58,8 +58,10 @@ function removeButton(name) {
       onclick: async () => {
         if (!window.confirm(`Remove ${name}? Its files are deleted; pull it again to use it.`)) return;
         try {
-          await postJson("/api/delete", { model: name }, "DELETE");
+          const answer = await postJson("/api/delete", { model: name }, "DELETE");
           await renderModels();
+          // e.g. a derived model that used it: removed as asked, but said
+          $("models-warnings").replaceChildren(...(answer.warnings || []).map((w) => el("li", {}, w)));
         } catch (error) {
           showError($("models-error"), error);
         }
@@ -76,6 +78,7 @@ async function pull(event) {
   const progress = $("pull-progress");
   const text = $("pull-text");
   showError($("pull-error"), null);
+  $("models-warnings").replaceChildren();
   $("pull-status").hidden = false;
   progress.removeAttribute("value");
   text.textContent = `pulling ${name}…`;
