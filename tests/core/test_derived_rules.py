@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
-from tollama.core.derived import AutoSpec, EnsembleSpec, check_graph, choose, combine
+from tollama.core.derived import AutoSpec, EnsembleSpec, check_graph, choose, combine, users_of
 from tollama.core.errors import InvalidRequest, ModelNotFound
 
 
@@ -21,6 +22,27 @@ def test_definitions_reject_bad_values() -> None:
     with pytest.raises(ValidationError):
         AutoSpec(candidates=["a"], windows=0)
     assert AutoSpec(candidates=["a", "b"]).windows == 1
+
+
+def test_users_of_a_model_include_nested_derived_models_only() -> None:
+    def model(name: str, members: list[str] | None = None, candidates: list[str] | None = None) -> SimpleNamespace:
+        ensemble = EnsembleSpec(members=members) if members else None
+        auto = AutoSpec(candidates=candidates) if candidates else None
+        return SimpleNamespace(name=name, ensemble=ensemble, auto=auto)
+
+    installed = [
+        model("ets"),
+        model("naive"),
+        model("inner", members=["ets", "naive"]),
+        model("outer", members=["inner", "fracast"]),
+        model("pick", candidates=["naive"]),
+        model("other", members=["fracast"]),
+    ]
+    assert users_of("ets", installed) == ["inner", "outer"]
+    assert users_of("naive", installed) == ["inner", "outer", "pick"]
+    assert users_of("inner", installed) == ["outer"]
+    assert users_of("outer", installed) == []
+    assert users_of("ets", []) == []
 
 
 def test_graph_names_missing_models_and_cycles() -> None:

@@ -78,12 +78,10 @@ def parts_of(ensemble: EnsembleSpec | None, auto: AutoSpec | None) -> list[str]:
 
 def users_of(model: str, installed: Iterable[ModelManifest]) -> list[str]:
     """The installed derived models that use ``model``, directly or through another derived model."""
-    parts = {m.name: set(parts_of(m.ensemble, m.auto)) for m in installed}
+    parts = {m.name: set(parts_of(m.ensemble, m.auto)) for m in installed if m.name != model}
     users: set[str] = set()
-    reached = {model}
-    while grown := {name for name, its in parts.items() if its & reached and name not in users | {model}}:
+    while grown := {name for name, its in parts.items() if its & (users | {model})} - users:
         users |= grown
-        reached |= grown
     return sorted(users)
 
 
